@@ -1,0 +1,15 @@
+"""Typed configs of in-job tasks, kept free of heavy imports.
+
+They live here, not beside their tasks, so the login-node pipeline can validate ``++key=value``
+overrides before anything is submitted without importing inference/ or training/ code.
+
+``TASKS`` maps a task name (a ``generation_type`` or a module run by ``run_cmd``) to
+(module run inside the job, "module:ConfigClass").
+"""
+
+from __future__ import annotations
+
+TASKS: dict[str, tuple[str, str]] = {
+    # filled in by each subsystem, e.g.
+    # "generate": ("nemo_skills_lite.inference.generate", "nemo_skills_lite.configs.generation:GenerationConfig"),
+}
