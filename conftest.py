@@ -6,4 +6,8 @@ skip into a failure: CI must never pass by skipping the real thing.
 
 pytest_plugins = [
     "tests.fixtures.common",
+    "tests.fixtures.slurm",
+    "tests.fixtures.vllm",
+    "tests.fixtures.sandbox",
+    "tests.fixtures.embedding",
 ]
