@@ -10,6 +10,8 @@ overrides before anything is submitted without importing inference/ or training/
 from __future__ import annotations
 
 TASKS: dict[str, tuple[str, str]] = {
-    # filled in by each subsystem, e.g.
-    # "generate": ("nemo_skills_lite.inference.generate", "nemo_skills_lite.configs.generation:GenerationConfig"),
+    "generate": ("nemo_skills_lite.inference.generate", "nemo_skills_lite.configs.generation:GenerationConfig"),
+    "math_judge": ("nemo_skills_lite.inference.math_judge", "nemo_skills_lite.configs.generation:MathJudgeConfig"),
+    "check_contamination": ("nemo_skills_lite.inference.check_contamination",
+                            "nemo_skills_lite.configs.generation:CheckContaminationConfig"),
 }

@@ -1,0 +1,169 @@
+"""Backends turn a planned stage into scheduled jobs: Slurm arrays, local background runners, or
+a dry run that renders everything and submits nothing.
+
+Every backend returns job ids per chain level; the last level's ids are what later stages depend
+on. Local job ids are ``local:<state file>``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nemo_skills_lite.cluster import local
+from nemo_skills_lite.cluster.config import ClusterConfig
+from nemo_skills_lite.cluster.sbatch import ArraySlice, render_sbatch
+from nemo_skills_lite.cluster.slurm import TERMINAL, Slurm
+from nemo_skills_lite.runtime.spec import StageSpec
+from nemo_skills_lite.utils.errors import NslError
+from nemo_skills_lite.utils.io import atomic_write_text
+
+CODE_DIR = str(Path(__file__).resolve().parents[2])
+
+
+@dataclass
+class Submission:
+    levels: list[list[str]] = field(default_factory=list)
+    scripts: list[str] = field(default_factory=list)
+    offsets: dict[str, int] = field(default_factory=dict)  # array job id -> unit of task 0
+
+    @property
+    def final(self) -> list[str]:
+        return self.levels[-1] if self.levels else []
+
+    @property
+    def all_ids(self) -> list[str]:
+        return [j for level in self.levels for j in level]
+
+
+def plan_slices(units: list[int], dependent_jobs: int, max_array: int, throttle: int | None) -> list[list[ArraySlice]]:
+    """Per chain level, the array slices holding ``units`` (task ids < max_array)."""
+    chunks, cur = [], []
+    for u in sorted(units):
+        if cur and (u - cur[0] >= max_array):
+            chunks.append(cur)
+            cur = []
+        cur.append(u)
+    if cur:
+        chunks.append(cur)
+    return [[ArraySlice(level, tuple(c), offset=c[0], throttle=throttle) for c in chunks]
+            for level in range(dependent_jobs + 1)]
+
+
+class SlurmBackend:
+    def __init__(self, cfg: ClusterConfig, slurm: Slurm | None = None) -> None:
+        self.cfg, self.slurm = cfg, slurm or Slurm(cfg.ssh_tunnel)
+        self._max_array: int | None = cfg.max_array_size
+
+    def max_array(self) -> int:
+        if self._max_array is None:
+            self._max_array = self.slurm.max_array_size()
+        return self._max_array
+
+    def submit(self, stage: StageSpec, units: list[int], after: list[str], throttle: int | None,
+               *, dry_run: bool = False) -> Submission:
+        """Write one script per array slice and chain level; sbatch them unless ``dry_run``."""
+        sub = Submission()
+        max_array = self.cfg.max_array_size or (1001 if dry_run else self.max_array())
+        for level, slices in enumerate(plan_slices(units, stage.dependent_jobs, max_array, throttle)):
+            level_ids = []
+            for i, sl in enumerate(slices):
+                if level == 0:
+                    dep = f"{self.cfg.dependency_type}:{':'.join(after)}" if after else None
+                else:
+                    dep = "afterany:" + ":".join(sub.levels[level - 1])
+                script = render_sbatch(stage, self.cfg, sl, dependency=dep, code_dir=CODE_DIR)
+                path = Path(stage.log_dir) / ".nsl" / "scripts" / f"{stage.stage_id}-L{level}-{i}.sbatch"
+                atomic_write_text(path, script)
+                sub.scripts.append(str(path))
+                if dry_run:
+                    level_ids.append(f"dry{level}.{i}")
+                    continue
+                try:
+                    level_ids.append(self.slurm.sbatch(script))
+                except NslError:
+                    self.slurm.cancel(sub.all_ids + level_ids)  # all or nothing
+                    raise
+                sub.offsets[level_ids[-1]] = sl.offset
+            sub.levels.append(level_ids)
+        return sub
+
+    def states(self, job_ids: list[str]) -> dict[str, str]:
+        return self.slurm.states(job_ids)
+
+    def cancel(self, job_ids: list[str]) -> None:
+        self.slurm.cancel(job_ids)
+
+
+class LocalBackend:
+    def __init__(self, cfg: ClusterConfig) -> None:
+        self.cfg = cfg
+
+    def gpus(self) -> int:
+        if self.cfg.local_gpus is not None:
+            return self.cfg.local_gpus
+        if os.environ.get("CUDA_VISIBLE_DEVICES"):
+            return len(os.environ["CUDA_VISIBLE_DEVICES"].split(","))
+        if shutil.which("nvidia-smi"):
+            out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True).stdout
+            return sum(1 for line in out.splitlines() if line.startswith("GPU "))
+        return 0
+
+    def check(self, stage: StageSpec) -> None:
+        need = max(stage.num_gpus, stage.server.gpus if stage.server and not stage.server.address else 0)
+        have = self.gpus()
+        if need > have:
+            raise NslError(f"stage '{stage.expname}' needs {need} GPUs per job but the local executor has {have} "
+                           f"(set local_gpus in {self.cfg.source} to share a different number)")
+        if self.cfg.containers:
+            runtime = self.cfg.container_runtime or next((r for r in ("docker", "podman") if shutil.which(r)), None)
+            if not runtime or not shutil.which(runtime):
+                raise NslError(f"{self.cfg.source} defines containers but no container runtime (docker or podman) "
+                               f"is installed here; remove 'containers' to run on the host, or install one")
+
+    def submit(self, stage: StageSpec, units: list[int], after: list[str], throttle: int | None,
+               *, dry_run: bool = False) -> Submission:
+        self.check(stage)
+        if dry_run:  # nothing to render for local runs: the stage spec (already written) is the plan
+            return Submission(levels=[[f"local:dry:{stage.stage_id}"]])
+        cpus = min(self.cfg.local_cpus or os.cpu_count() or 1, throttle or 10**6)
+        state = local.state_path(stage)
+        args = {"spec": stage.spec_path, "units": units, "after": [a.removeprefix("local:") for a in after],
+                "dep_type": self.cfg.dependency_type, "cpus": cpus, "gpus": self.gpus(),
+                "signal_before_s": self.cfg.signal_before_timeout_s}
+        args_path = str(Path(state).with_suffix(".args.json"))
+        atomic_write_text(args_path, json.dumps(args))
+        atomic_write_text(state, json.dumps({"stage": "PENDING", "units": {str(u): "PENDING" for u in units}}))
+        with open(Path(stage.log_dir) / f"{stage.stage_id}-runner.log", "ab") as log:
+            subprocess.Popen([sys.executable, "-m", "nemo_skills_lite.cluster.local", args_path],
+                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=CODE_DIR)
+        return Submission(levels=[[f"local:{state}"]])
+
+    def states(self, job_ids: list[str]) -> dict[str, str]:
+        out = {}
+        for j in job_ids:
+            st = local.read_state(j.removeprefix("local:"))
+            for u, s in st["units"].items():
+                out[f"{j}_{u}"] = s
+        return out
+
+    def cancel(self, job_ids: list[str]) -> None:
+        for j in job_ids:
+            pid = local.read_state(j.removeprefix("local:")).get("pid")
+            if pid:
+                try:
+                    os.kill(pid, 15)
+                except ProcessLookupError:
+                    pass
+
+
+def backend_for(cfg: ClusterConfig) -> SlurmBackend | LocalBackend:
+    return SlurmBackend(cfg) if cfg.executor == "slurm" else LocalBackend(cfg)
+
+
+__all__ = ["Submission", "SlurmBackend", "LocalBackend", "backend_for", "plan_slices", "TERMINAL"]

@@ -1,0 +1,208 @@
+"""Local executor: runs a stage's units as processes on this machine, in the background.
+
+``submit`` starts one detached runner per stage (``python -m nemo_skills_lite.cluster.local STATE``)
+and returns at once, like sbatch. The runner waits for the stages it depends on (their state files),
+then runs units concurrently within a machine-wide budget of CPU and GPU slots (POSIX-locked slot
+files shared by every runner, GPU subsets via CUDA_VISIBLE_DEVICES), each unit up to
+``1 + dependent_jobs`` attempts with the stage's time limit (SIGUSR1 ahead of it, then SIGTERM and
+SIGKILL), exactly like the Slurm chain. State: ``<log_dir>/.nsl/<stage_id>.state.json``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from nemo_skills_lite.runtime.markers import is_done
+from nemo_skills_lite.runtime.spec import StageSpec
+from nemo_skills_lite.utils.io import atomic_write_text
+
+SLOTS_DIR = Path(os.environ.get("NSL_LOCAL_SLOTS_DIR", "/tmp/nsl-local-slots"))
+FINISHED = {"COMPLETED", "FAILED", "TIMEOUT", "CANCELLED"}
+
+
+def state_path(spec: StageSpec) -> str:
+    return str(Path(spec.log_dir) / ".nsl" / f"{spec.stage_id}.state.json")
+
+
+def read_state(path: str) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {"stage": "UNKNOWN", "units": {}}
+
+
+def seconds(limit: str | None) -> float | None:
+    """Slurm time 'D-HH:MM:SS' | 'HH:MM:SS' | 'MM:SS' | 'M' -> seconds."""
+    if not limit:
+        return None
+    days, _, rest = limit.rpartition("-")
+    parts = [int(p) for p in rest.split(":")]
+    if len(parts) == 1:
+        parts = [0, parts[0], 0]
+    elif len(parts) == 2:
+        parts = [0, *parts]
+    h, m, s = parts
+    return (int(days or 0) * 24 + h) * 3600 + m * 60 + s
+
+
+@contextmanager
+def slots(kind: str, count: int, total: int) -> Iterator[list[int]]:
+    """Hold ``count`` of ``total`` machine-wide slots of ``kind``; yields their ids."""
+    SLOTS_DIR.mkdir(parents=True, exist_ok=True)
+    held: list[tuple[int, object]] = []
+    try:
+        while len(held) < count:
+            for i in range(total):
+                if any(i == h for h, _ in held):
+                    continue
+                f = open(SLOTS_DIR / f"{kind}-{i}.lock", "a+")
+                try:
+                    fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    f.close()
+                    continue
+                held.append((i, f))
+                if len(held) == count:
+                    break
+            if len(held) < count:
+                time.sleep(0.5)
+        yield [i for i, _ in held]
+    finally:
+        for _, f in held:
+            f.close()  # type: ignore[attr-defined]
+
+
+class Runner:
+    def __init__(self, spec: StageSpec, units: list[int], after: list[str], dep_type: str,
+                 cpus: int, gpus: int, signal_before_s: int) -> None:
+        self.spec, self.units, self.after, self.dep_type = spec, units, after, dep_type
+        self.cpus, self.gpus, self.signal_before_s = cpus, gpus, signal_before_s
+        self.path = state_path(spec)
+        self.lock = threading.Lock()
+        self.state = {"stage": "PENDING", "pid": os.getpid(), "units": {str(u): "PENDING" for u in units}}
+        self.procs: dict[int, subprocess.Popen] = {}
+        self.cancelled = False
+
+    def save(self) -> None:
+        with self.lock:
+            atomic_write_text(self.path, json.dumps(self.state))
+
+    def set(self, unit: int, state: str) -> None:
+        with self.lock:
+            self.state["units"][str(unit)] = state
+        self.save()
+
+    def wait_for_dependencies(self) -> bool:
+        for dep in self.after:
+            while True:
+                st = read_state(dep)
+                if st["stage"] in FINISHED:
+                    break
+                time.sleep(1)
+            if self.dep_type == "afterok" and st["stage"] != "COMPLETED":
+                return False
+            if self.dep_type == "afternotok" and st["stage"] == "COMPLETED":
+                return False
+        return True
+
+    def run_attempt(self, unit: int, attempt: int) -> str:
+        limit = seconds(self.spec.time_limit)
+        need_gpus = max(self.spec.num_gpus, self.spec.server.gpus if self.spec.server else 0)
+        kind, count, total = ("gpu", need_gpus, self.gpus) if need_gpus else ("cpu", 1, self.cpus)
+        with slots(kind, count, total) as ids:
+            if self.cancelled:
+                return "CANCELLED"
+            env = dict(os.environ, NSL_JOB_KEY=f"{os.getpid()}-{unit}-{attempt}")
+            if need_gpus:
+                env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, ids))
+            log = Path(self.spec.log_dir) / f"{self.spec.stage_id}-L{attempt}-u{unit}.out"
+            argv = [sys.executable, "-m", "nemo_skills_lite.runtime.worker", self.spec.spec_path,
+                    "--unit", str(unit), "--attempt", str(attempt), "--role", "all"]
+            self.set(unit, "RUNNING")
+            with open(log, "ab") as out:
+                proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                self.procs[unit] = proc
+                timed_out = False
+                try:
+                    proc.wait(timeout=max(limit - self.signal_before_s, 1) if limit else None)
+                except subprocess.TimeoutExpired:
+                    timed_out = True
+                    os.killpg(proc.pid, signal.SIGUSR1)
+                    try:
+                        proc.wait(timeout=self.signal_before_s)
+                    except subprocess.TimeoutExpired:
+                        os.killpg(proc.pid, signal.SIGTERM)
+                        try:
+                            proc.wait(timeout=5)
+                        except subprocess.TimeoutExpired:
+                            os.killpg(proc.pid, signal.SIGKILL)
+                            proc.wait()
+                self.procs.pop(unit, None)
+        if self.cancelled:
+            return "CANCELLED"
+        if timed_out and not is_done(self.spec.units[unit].marker):
+            return "TIMEOUT"
+        return "COMPLETED" if proc.returncode == 0 else "FAILED"
+
+    def run_unit(self, unit: int) -> None:
+        state = "FAILED"
+        for attempt in range(self.spec.dependent_jobs + 1):
+            if self.cancelled:
+                state = "CANCELLED"
+                break
+            state = self.run_attempt(unit, attempt)
+            if state in ("COMPLETED", "CANCELLED"):
+                break
+        self.set(unit, state)
+
+    def cancel(self, *_: object) -> None:
+        self.cancelled = True
+        for p in list(self.procs.values()):
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self.cancel)
+        self.save()
+        if not self.wait_for_dependencies():
+            self.state["stage"] = "CANCELLED"
+            self.state["reason"] = "DependencyNeverSatisfied"
+            for u in self.units:
+                self.state["units"][str(u)] = "CANCELLED"
+            self.save()
+            return 1
+        self.state["stage"] = "RUNNING"
+        self.save()
+        threads = [threading.Thread(target=self.run_unit, args=(u,)) for u in self.units]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        finals = set(self.state["units"].values())
+        self.state["stage"] = "COMPLETED" if finals == {"COMPLETED"} else (
+            "CANCELLED" if "CANCELLED" in finals else "FAILED")
+        self.save()
+        return 0 if self.state["stage"] == "COMPLETED" else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = json.loads(Path((argv or sys.argv[1:])[0]).read_text())
+    spec = StageSpec.read(args["spec"])
+    return Runner(spec, args["units"], args["after"], args["dep_type"], args["cpus"], args["gpus"],
+                  args["signal_before_s"]).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Pure sbatch rendering: (stage spec, cluster config, array slice, dependency) -> script text.
+
+No I/O, no clock, no environment: the same inputs give byte-identical scripts, which the golden-file
+tests pin. One script is one chain level of one array slice of a stage. Inside, every component is
+an ``srun`` step running ``runtime.worker`` with a role: ``server`` (on all server nodes),
+``sandbox`` (optional) and ``client``. The batch shell waits for whichever ends first: when the
+client ends the others are torn down and its exit code is the job's; when a server or the sandbox
+dies first the job fails loudly with its log tail. SIGUSR1 (sent ``signal_before_timeout_s`` before
+the time limit) and SIGTERM (scancel) are forwarded to the client, which flushes and exits.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from nemo_skills_lite.cluster.config import ClusterConfig
+from nemo_skills_lite.runtime.spec import StageSpec
+
+CODE_MOUNT = "/nemo_run/code"
+
+
+@dataclass(frozen=True)
+class ArraySlice:
+    """Units of one array job. Array task ids must stay below the cluster's MaxArraySize, so a
+    stage with more units is split and each slice counts its task ids from ``offset``."""
+
+    level: int  # 0 = first attempt, 1.. = chained attempts (dependent_jobs)
+    units: tuple[int, ...]  # unit indices; task id = unit - offset
+    offset: int = 0
+    throttle: int | None = None
+
+
+def array_spec(units: tuple[int, ...], throttle: int | None) -> str:
+    """(0,1,2,5,7,8) -> '0-2,5,7-8' (+ '%N')."""
+    parts, start, prev = [], None, None
+    for u in sorted(units):
+        if start is None:
+            start = prev = u
+        elif u == prev + 1:
+            prev = u
+        else:
+            parts.append(f"{start}-{prev}" if prev != start else str(start))
+            start = prev = u
+    if start is not None:
+        parts.append(f"{start}-{prev}" if prev != start else str(start))
+    return ",".join(parts) + (f"%{throttle}" if throttle else "")
+
+
+def job_name(stage: StageSpec, cfg: ClusterConfig) -> str:
+    return f"{cfg.job_name_prefix}{stage.expname}"
+
+
+def _container_flags(image: str | None, stage: StageSpec, code_dir: str) -> list[str]:
+    if not image:
+        return []
+    mounts = ",".join([*stage.mounts, f"{code_dir}:{CODE_MOUNT}"])
+    return [f"--container-image={image}", f"--container-mounts={mounts}", "--no-container-mount-home",
+            f"--container-workdir={CODE_MOUNT}"]
+
+
+def _srun(flags: list[str], log: str, role: str) -> str:
+    args = " ".join(shlex.quote(f) for f in flags)
+    return f'srun --overlap {args} --output="$LOGS-{log}" "${{WORKER[@]}}" --role {role} &'
+
+
+def render_sbatch(stage: StageSpec, cfg: ClusterConfig, sl: ArraySlice, *, dependency: str | None,
+                  code_dir: str) -> str:
+    """Render one sbatch script. ``dependency`` is a full Slurm spec like 'afterany:12:13'."""
+    nodes = max(stage.num_nodes, stage.server.nodes if stage.server and not stage.server.address else 1)
+    gpus = max(stage.num_gpus, stage.server.gpus if stage.server and not stage.server.address else 0)
+    partition = stage.partition or (cfg.partition if gpus else (cfg.cpu_partition or cfg.partition))
+    logs = f"{stage.log_dir}/{stage.stage_id}"
+    h = ["#!/bin/bash", f"#SBATCH --job-name={job_name(stage, cfg)}",
+         f"#SBATCH --output={logs}-L{sl.level}-%A_%a.out", f"#SBATCH --nodes={nodes}", "#SBATCH --ntasks-per-node=1",
+         f"#SBATCH --array={array_spec(tuple(u - sl.offset for u in sl.units), sl.throttle)}"]
+    if gpus:
+        h.append(f"#SBATCH --gres=gpu:{gpus}")
+    if partition:
+        h.append(f"#SBATCH --partition={partition}")
+    if cfg.account:
+        h.append(f"#SBATCH --account={cfg.account}")
+    if stage.time_limit:
+        h.append(f"#SBATCH --time={stage.time_limit}")
+        h.append(f"#SBATCH --signal=B:USR1@{cfg.signal_before_timeout_s}")
+    if dependency:
+        h += [f"#SBATCH --dependency={dependency}", "#SBATCH --kill-on-invalid-dep=yes"]
+    h += [f"#SBATCH {line}" for line in stage.sbatch_lines]
+
+    workdir = CODE_MOUNT if stage.client_container else code_dir
+    body = ["", "set -uo pipefail", f"cd {shlex.quote(workdir)}"]
+    for k, v in sorted(stage.env.items()):
+        body.append(f"export {k}={shlex.quote(v)}")
+    python = "python3" if stage.client_container else stage.python
+    body += [
+        f"UNIT=$(( {sl.offset} + ${{SLURM_ARRAY_TASK_ID:-0}} ))",
+        f"LOGS={shlex.quote(logs)}-L{sl.level}-u${{UNIT}}",
+        f"WORKER=({shlex.quote(python)} -m nemo_skills_lite.runtime.worker {shlex.quote(stage.spec_path)}"
+        f" --unit \"$UNIT\" --attempt {sl.level})",
+        'if "${WORKER[@]}" --role done; then echo "unit $UNIT is already done"; exit 0; fi',
+        "PIDS=()",
+    ]
+    srv = stage.server
+    if srv and not srv.address:
+        flags = [f"--nodes={srv.nodes}", "--ntasks-per-node=1"] + _container_flags(srv.container, stage, code_dir)
+        body += [_srun(flags, "server-%t.log", "server"), 'SERVER=$!; PIDS+=("$SERVER")']
+    if stage.with_sandbox:
+        flags = ["--nodes=1", "--ntasks=1"] + _container_flags(stage.sandbox_container, stage, code_dir)
+        body += [_srun(flags, "sandbox.log", "sandbox"), 'SANDBOX=$!; PIDS+=("$SANDBOX")']
+    flags = [f"--nodes={stage.num_nodes}", "--ntasks-per-node=1"] + _container_flags(stage.client_container, stage, code_dir)
+    body += [_srun(flags, "client.log", "client"), "CLIENT=$!", WAIT_BLOCK]
+    return "\n".join(h + body) + "\n"
+
+
+# Wait for the first component to end; forward USR1/TERM to the client; tear the rest down.
+WAIT_BLOCK = r"""trap 'kill -s USR1 "$CLIENT" 2>/dev/null' USR1
+trap 'kill -s TERM "$CLIENT" 2>/dev/null' TERM
+rc=0
+while :; do
+  ended=""
+  wait -n -p ended "$CLIENT" "${PIDS[@]}"
+  rc=$?
+  [ -z "$ended" ] && continue  # a forwarded signal interrupted wait
+  if [ "$ended" = "$CLIENT" ]; then break; fi
+  echo "nsl: a server/sandbox step exited (code $rc) before the client finished; last log lines:" >&2
+  tail -n 40 "$LOGS"-server-*.log "$LOGS"-sandbox.log 2>/dev/null >&2
+  kill -s TERM "$CLIENT" 2>/dev/null; wait "$CLIENT" 2>/dev/null
+  rc=1; break
+done
+for p in "${PIDS[@]}"; do kill -s TERM "$p" 2>/dev/null; done
+wait
+exit $rc"""

@@ -1,0 +1,100 @@
+"""Every option of ``generate`` / ``run_cmd`` / ``eval``, declared once.
+
+The Python API builds these dataclasses from keyword arguments and the ``nsl`` CLI builds its
+argument parser from the same fields (``help`` metadata), so the two can never drift apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from nemo_skills_lite.utils.errors import NslError
+
+
+def opt(default: Any = None, help: str = "", **kw: Any) -> Any:
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help, **kw})
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass
+class CommonArgs:
+    cluster: str | None = opt(None, "cluster config name or path (default: $NEMO_SKILLS_CONFIG or 'local')")
+    config_dir: str | None = opt(None, "folder with cluster configs (searched before ./cluster_configs)")
+    expname: str | None = opt(None, "experiment name; later stages refer to it with run_after")
+    run_after: str | list[str] | None = opt(None, "expname(s) whose jobs must finish before this stage starts")
+    log_dir: str | None = opt(None, "where job logs, scripts and specs go (default: <output_dir>/logs)")
+    partition: str | None = opt(None, "Slurm partition (default: the config's partition)")
+    time_min: str | None = opt(None, "Slurm --time-min: let the scheduler start the job with less time")
+    exclusive: bool = opt(False, "ask Slurm for whole nodes (--exclusive)")
+    mount_paths: str | None = opt(None, "extra mounts 'host:container,host2:container2'")
+    sbatch_kwargs: dict[str, str] = opt({}, "extra sbatch options, e.g. {'mem': '64G', 'qos': 'high'}")
+    array_throttle: int | None = opt(None, "at most this many units of the stage run at once (Slurm %N)")
+    dependent_jobs: int = opt(0, "extra chained jobs per unit (afterany), so a time limit never loses work")
+    rerun_done: bool = opt(False, "resubmit units whose outputs already have a .done marker")
+    dry_run: bool = opt(False, "render every script into the log dir, print the plan, submit nothing")
+
+
+@dataclass
+class ServerArgs:
+    model: str | None = opt(None, "model path (or name for server_type=openai)")
+    server_type: str | None = opt(None, "vllm | sglang | trtllm | openai")
+    server_gpus: int = opt(0, "GPUs per server node")
+    server_nodes: int = opt(1, "nodes per server (tensor parallel = server_gpus x server_nodes)")
+    server_args: str = opt("", "extra arguments passed to the server launch command")
+    server_address: str | None = opt(None, "use an existing OpenAI-compatible endpoint instead of starting one")
+    with_sandbox: bool = opt(False, "start a code-execution sandbox beside the client (NSL_SANDBOX_URL)")
+
+
+@dataclass
+class GenerateArgs(ServerArgs, CommonArgs):
+    input_file: str | None = opt(None, "JSONL input (one problem per line)")
+    input_dir: str | None = opt(None, "folder with output-rs{S}.jsonl from a previous stage (judge stages)")
+    output_dir: str | None = opt(None, "where output.jsonl / output-rs{S}.jsonl go")
+    generation_type: str = opt("generate", "generate | math_judge | check_contamination")
+    generation_module: str | None = opt(None, "python module run instead of the built-in generation task")
+    num_random_seeds: int | None = opt(None, "number of seeds (one output-rs{S}.jsonl each)")
+    random_seeds: list[int] | None = opt(None, "explicit seeds (instead of num_random_seeds)")
+    starting_seed: int = opt(0, "first seed when num_random_seeds is given")
+    num_chunks: int | None = opt(None, "split each seed's input into this many parallel jobs")
+    chunk_ids: list[int] | None = opt(None, "run only these chunks")
+
+
+@dataclass
+class RunCmdArgs(ServerArgs, CommonArgs):
+    container: str | None = opt(None, "container key from the cluster config (default: nemo-skills)")
+    num_gpus: int = opt(0, "GPUs per node for the command")
+    num_nodes: int = opt(1, "nodes for the command (one task per node)")
+
+
+@dataclass
+class EvalArgs(ServerArgs, CommonArgs):
+    benchmarks: str | None = opt(None, "comma list of BENCH[:SEEDS], e.g. 'gsm8k:4,human-eval'")
+    output_dir: str | None = opt(None, "eval results go to <output_dir>/eval-results/<benchmark>/")
+    data_dir: str | None = opt(None, "folder with prepared benchmark data (<data_dir>/<bench>/test.jsonl)")
+    split: str = opt("test", "benchmark split file name")
+    num_chunks: int | None = opt(None, "split each benchmark's input into this many jobs")
+    judge_model: str | None = opt(None, "LLM judge model for benchmarks that use one")
+    judge_server_type: str | None = opt(None, "server type for the judge model")
+    judge_server_gpus: int = opt(0, "GPUs for the judge server")
+
+
+def build(cls: type, kwargs: dict[str, Any], where: str) -> Any:
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(kwargs) - names)
+    if unknown:
+        from nemo_skills_lite.utils.errors import unknown_key_error
+
+        raise unknown_key_error(unknown[0], names, f"{where}() argument")
+    return cls(**kwargs)
+
+
+def validate_common(a: CommonArgs, where: str) -> None:
+    if a.dependent_jobs < 0:
+        raise NslError(f"{where}: dependent_jobs={a.dependent_jobs} must be >= 0")
+    if a.array_throttle is not None and a.array_throttle < 1:
+        raise NslError(f"{where}: array_throttle={a.array_throttle} must be >= 1")
+    if a.expname is not None and (not a.expname or "/" in a.expname):
+        raise NslError(f"{where}: expname '{a.expname}' must be a non-empty name without '/'")

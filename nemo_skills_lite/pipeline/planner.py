@@ -1,0 +1,190 @@
+"""Stage planning: validated options + cluster config -> StageSpec (seeds x chunks units).
+
+Pure apart from reading the task registry; file-system checks (inputs exist, markers) happen in
+``submit``. Output naming follows NeMo-Skills: ``output.jsonl``, ``output-rs{S}.jsonl`` and chunks
+``output-rs{S}_chunk_{K}.jsonl``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from nemo_skills_lite.cluster.config import ClusterConfig, Mount
+from nemo_skills_lite.configs import TASKS
+from nemo_skills_lite.pipeline.options import CommonArgs, GenerateArgs, RunCmdArgs, ServerArgs
+from nemo_skills_lite.runtime.spec import MergeSpec, ServerSpec, StageSpec, UnitSpec
+from nemo_skills_lite.utils.errors import NslError
+from nemo_skills_lite.utils.overrides import parse_overrides
+
+SERVER_TYPES = ("vllm", "sglang", "trtllm", "openai")
+CODE_MOUNT = "/nemo_run/code"
+
+
+@dataclass(frozen=True)
+class Env:
+    """What the planner needs to know about where it runs."""
+
+    python: str  # interpreter for host-mode jobs
+    code_dir: str  # the project checkout / installed package root
+    stage_id: str
+
+
+def output_name(seed: int | None, chunk: int | None) -> str:
+    base = "output" if seed is None else f"output-rs{seed}"
+    return f"{base}_chunk_{chunk}.jsonl" if chunk is not None else f"{base}.jsonl"
+
+
+def seeds_of(a: GenerateArgs) -> list[int | None]:
+    if a.random_seeds is not None:
+        if not a.random_seeds:
+            raise NslError("generate: random_seeds is empty")
+        return list(a.random_seeds)
+    if a.num_random_seeds is None or a.num_random_seeds == 0:
+        return [None]
+    if a.num_random_seeds < 0:
+        raise NslError(f"generate: num_random_seeds={a.num_random_seeds} must be >= 0")
+    return list(range(a.starting_seed, a.starting_seed + a.num_random_seeds))
+
+
+def chunks_of(a: GenerateArgs) -> list[int | None]:
+    if a.num_chunks is None:
+        if a.chunk_ids:
+            raise NslError("generate: chunk_ids needs num_chunks")
+        return [None]
+    if a.num_chunks < 1:
+        raise NslError(f"generate: num_chunks={a.num_chunks} must be >= 1")
+    ids = a.chunk_ids if a.chunk_ids is not None else list(range(a.num_chunks))
+    bad = [c for c in ids if not 0 <= c < a.num_chunks]
+    if bad:
+        raise NslError(f"generate: chunk_ids {bad} outside 0..{a.num_chunks - 1}")
+    return list(ids)
+
+
+def server_spec(a: ServerArgs, cfg: ClusterConfig, where: str) -> ServerSpec | None:
+    if a.server_address:
+        return ServerSpec(server_type=a.server_type or "openai", model=a.model or "", address=a.server_address)
+    if a.server_type is None and a.model is None:
+        return None
+    if a.server_type not in SERVER_TYPES:
+        raise NslError(f"{where}: server_type '{a.server_type}' is not valid; valid: {', '.join(SERVER_TYPES)}")
+    if not a.model:
+        raise NslError(f"{where}: server_type={a.server_type} needs model=<path or name>")
+    if a.server_type == "openai":
+        raise NslError(f"{where}: server_type=openai needs server_address (an existing endpoint)")
+    if a.server_nodes < 1 or a.server_gpus < 0:
+        raise NslError(f"{where}: server_nodes must be >= 1 and server_gpus >= 0")
+    image = cfg.container(a.server_type, what=f"the {a.server_type} server")
+    return ServerSpec(server_type=a.server_type, model=a.model, gpus=a.server_gpus, nodes=a.server_nodes,
+                      args=a.server_args or "", container=image)
+
+
+def mounts_of(a: CommonArgs, cfg: ClusterConfig) -> tuple[str, ...]:
+    extra = []
+    for item in (a.mount_paths or "").split(","):
+        if item.strip():
+            host, _, cont = item.strip().partition(":")
+            if not host.startswith("/") or not cont.startswith("/"):
+                raise NslError(f"mount_paths entry '{item}' must be '/host/path:/container/path'")
+            extra.append(Mount(host, cont))
+    return tuple(str(m) for m in (*cfg.mounts, *extra))
+
+
+def sbatch_lines(a: CommonArgs) -> tuple[str, ...]:
+    lines = []
+    if a.exclusive:
+        lines.append("--exclusive")
+    if a.time_min:
+        lines.append(f"--time-min={a.time_min}")
+    for k, v in (a.sbatch_kwargs or {}).items():
+        lines.append(f"--{k.replace('_', '-')}" + (f"={v}" if v not in (None, "", True) else ""))
+    return tuple(lines)
+
+
+def validate_overrides(task: str, args: list[str]) -> None:
+    """Check ``++`` overrides against the task's typed config before anything is submitted."""
+    if task not in TASKS:
+        return
+    mod, _, cls = TASKS[task][1].partition(":")
+    parse_overrides(getattr(importlib.import_module(mod), cls), args, where=f"{task} ++overrides")
+
+
+def base_stage(kind: str, a: CommonArgs, cfg: ClusterConfig, env: Env, log_dir: str, units: list[UnitSpec],
+               server: ServerSpec | None, with_sandbox: bool, num_nodes: int, num_gpus: int,
+               client_key: str) -> StageSpec:
+    containers = cfg.uses_containers
+    stage_env = dict(cfg.env_vars)
+    stage_env["NSL_CODE_DIR"] = CODE_MOUNT if containers else env.code_dir
+    if containers:
+        stage_env["PYTHONPATH"] = CODE_MOUNT
+    return StageSpec(
+        expname=a.expname or kind, stage_id=env.stage_id, kind=kind, cluster=cfg.name, executor=cfg.executor,
+        log_dir=log_dir, units=tuple(units), dependent_jobs=a.dependent_jobs, server=server,
+        with_sandbox=with_sandbox, sandbox_container=cfg.container("sandbox", what="the sandbox") if with_sandbox else None,
+        client_container=cfg.container(client_key, what="the client"), env=stage_env, mounts=mounts_of(a, cfg),
+        num_nodes=num_nodes, num_gpus=num_gpus, partition=a.partition,
+        time_limit=cfg.timeout_for(a.partition), sbatch_lines=sbatch_lines(a),
+        python="python3" if containers else env.python)
+
+
+def plan_generate(a: GenerateArgs, ctx_args: list[str], cfg: ClusterConfig, env: Env) -> StageSpec:
+    where = "generate"
+    if bool(a.input_file) == bool(a.input_dir):
+        raise NslError(f"{where}: give exactly one of input_file or input_dir")
+    if not a.output_dir:
+        raise NslError(f"{where}: output_dir is required")
+    if a.generation_module is None and a.generation_type not in TASKS:
+        raise NslError(f"{where}: generation_type '{a.generation_type}' is not known; valid: "
+                       f"{', '.join(sorted(t for t in TASKS if TASKS[t][0].startswith('nemo_skills_lite.inference')))}")
+    server = server_spec(a, cfg, where)
+    module = a.generation_module or TASKS[a.generation_type][0]
+    containers = cfg.uses_containers
+    python = "python3" if containers else env.python
+    units: list[UnitSpec] = []
+    chunks = chunks_of(a)
+    for seed in seeds_of(a):
+        inp = a.input_file or f"{a.input_dir}/{output_name(seed, None)}"
+        final = f"{a.output_dir}/{output_name(seed, None)}"
+        chunk_outs = tuple(f"{a.output_dir}/{output_name(seed, c)}" for c in range(a.num_chunks or 0))
+        for chunk in chunks:
+            out = f"{a.output_dir}/{output_name(seed, chunk)}"
+            planned = [f"++input_file={inp}", f"++output_file={out}"]
+            if seed is not None:
+                planned.append(f"++inference.random_seed={seed}")
+            if chunk is not None:
+                planned += [f"++num_chunks={a.num_chunks}", f"++chunk_id={chunk}"]
+            if server is not None:
+                planned += [f"++server.server_type={server.server_type}", f"++server.model={server.model}"]
+            cmd = shlex.join([python, "-m", module, *planned, *ctx_args])
+            merge = MergeSpec(final, chunk_outs) if chunk is not None else None
+            units.append(UnitSpec(index=len(units), command=cmd, marker=out, seed=seed, chunk=chunk,
+                                  inputs=(inp,), merge=merge))
+    if a.generation_module is None:
+        validate_overrides(a.generation_type, ["++input_file=x", "++output_file=y", *ctx_args])
+    log_dir = a.log_dir or f"{a.output_dir}/logs"
+    cfg.check_mounted({"input_file": a.input_file or "", "input_dir": a.input_dir or "",
+                       "output_dir": a.output_dir, "log_dir": log_dir,
+                       "model": server.model if server and not server.address and server.model.startswith("/") else ""})
+    return base_stage("generate", a, cfg, env, log_dir, units, server, a.with_sandbox, 1, 0, "nemo-skills")
+
+
+def plan_run_cmd(a: RunCmdArgs, cmd: str, cfg: ClusterConfig, env: Env, default_log_dir: str) -> StageSpec:
+    """``cmd`` is the shell text given to wrap_arguments, run by bash as written (quotes, $VARS, &&)."""
+    where = "run_cmd"
+    cmd = cmd.strip()
+    if not cmd:
+        raise NslError(f"{where}: no command given (ctx=wrap_arguments('python ...'))")
+    if a.num_nodes < 1 or a.num_gpus < 0:
+        raise NslError(f"{where}: num_nodes must be >= 1 and num_gpus >= 0")
+    if not cfg.uses_containers:  # NeMo-Skills mounts the code at /nemo_run/code; on the host it is here
+        cmd = cmd.replace(f"{CODE_MOUNT}/", f"{env.code_dir}/")
+    server = server_spec(a, cfg, where)
+    log_dir = a.log_dir or default_log_dir
+    key = hashlib.sha1(cmd.encode()).hexdigest()[:12]
+    unit = UnitSpec(index=0, command=cmd, marker=str(Path(log_dir) / ".nsl" / f"run_cmd-{key}"))
+    cfg.check_mounted({"log_dir": log_dir})
+    return base_stage("run_cmd", a, cfg, env, log_dir, [unit], server, a.with_sandbox, a.num_nodes, a.num_gpus,
+                      a.container or "nemo-skills")

@@ -1,0 +1,97 @@
+"""``nsl status / logs / cancel``: read the registry, ask the backend, show a table (rich)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from nemo_skills_lite.cluster.backends import backend_for
+from nemo_skills_lite.cluster.config import ClusterConfig, load_cluster_config
+from nemo_skills_lite.pipeline.registry import Registry, registry_root
+from nemo_skills_lite.pipeline.submit import unit_finished
+from nemo_skills_lite.utils.errors import NslError
+
+
+def _records(expname: str, cluster: str | None, config_dir: str | None) -> tuple[ClusterConfig, list[dict]]:
+    cfg = load_cluster_config(cluster, config_dir)
+    reg = Registry(registry_root(cfg))
+    recs = reg.stages(expname)
+    if not recs:
+        raise NslError(f"no stage named '{expname}' in registry {reg.root} (known: {', '.join(reg.known()) or 'none'})")
+    return cfg, recs
+
+
+def _rows_done(marker: str) -> str:
+    done = Path(f"{marker}.done")
+    if done.exists():
+        try:
+            return str(json.loads(done.read_text()).get("rows", "done"))
+        except json.JSONDecodeError:
+            return "done"
+    partial = Path(f"{marker}-async")
+    if partial.exists():
+        with partial.open("rb") as f:
+            return f"{sum(1 for _ in f)} (partial)"
+    return "-"
+
+
+def unit_states(cfg: ClusterConfig, rec: dict) -> dict[int, str]:
+    """Unit index -> scheduler state of its latest job (local: the runner's view)."""
+    backend = backend_for(cfg)
+    out: dict[int, str] = {}
+    for level in rec["levels"]:
+        states = backend.states(level)
+        for key, state in states.items():
+            task = key.rsplit("_", 1)[-1]
+            if task.isdigit():
+                # Slurm array task ids count from the slice offset; the script maps them to units
+                out[int(task) + _offset(rec, key)] = state
+    return out
+
+
+def _offset(rec: dict, key: str) -> int:
+    return 0 if rec["executor"] != "slurm" else int(rec.get("offsets", {}).get(key.split("_")[0], 0))
+
+
+def print_status(expname: str, cluster: str | None, config_dir: str | None) -> int:
+    cfg, recs = _records(expname, cluster, config_dir)
+    console = Console()
+    for rec in recs[-3:]:
+        table = Table(title=f"{expname} · {rec['stage_id']} ({rec['kind']}, {rec['executor']})")
+        for col in ("unit", "seed", "chunk", "state", "rows", "output"):
+            table.add_column(col)
+        states = unit_states(cfg, rec) if not rec.get("dry_run") else {}
+        for u in rec["units"]:
+            state = "DONE" if unit_finished(u) else states.get(u["index"], "UNKNOWN")
+            table.add_row(str(u["index"]), str(u["seed"]), str(u["chunk"]), state, _rows_done(u["marker"]),
+                          u["marker"])
+        console.print(table)
+    return 0
+
+
+def print_logs(expname: str, cluster: str | None, config_dir: str | None, *, failed: bool, lines: int) -> int:
+    _, recs = _records(expname, cluster, config_dir)
+    rec = recs[-1]
+    shown = 0
+    for u in rec["units"]:
+        if failed and unit_finished(u):
+            continue
+        for log in sorted(Path(rec["log_dir"]).glob(f"{rec['stage_id']}-L*-u{u['index']}*")):
+            text = log.read_text(errors="replace").splitlines()[-lines:]
+            print(f"==> {log} <==")
+            print("\n".join(text))
+            shown += 1
+    if not shown:
+        print(f"no {'failed ' if failed else ''}unit logs for {rec['stage_id']} in {rec['log_dir']}")
+    return 0
+
+
+def cancel(expname: str, cluster: str | None, config_dir: str | None) -> int:
+    cfg, recs = _records(expname, cluster, config_dir)
+    ids = [j for rec in recs if not rec.get("dry_run") for level in rec["levels"] for j in level]
+    backend_for(cfg).cancel(ids)
+    print(f"[nsl] cancelled {len(ids)} job(s) of {expname}")
+    return 0
