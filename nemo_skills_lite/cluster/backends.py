@@ -78,7 +78,7 @@ class SlurmBackend:
                 else:
                     dep = "afterany:" + ":".join(sub.levels[level - 1])
                 script = render_sbatch(stage, self.cfg, sl, dependency=dep, code_dir=CODE_DIR)
-                path = Path(stage.log_dir) / ".nsl" / "scripts" / f"{stage.stage_id}-L{level}-{i}.sbatch"
+                path = Path(stage.host_log_dir or stage.log_dir) / ".nsl" / "scripts" / f"{stage.stage_id}-L{level}-{i}.sbatch"
                 atomic_write_text(path, script)
                 sub.scripts.append(str(path))
                 if dry_run:
@@ -125,6 +125,8 @@ class LocalBackend:
             if not runtime or not shutil.which(runtime):
                 raise NslError(f"{self.cfg.source} defines containers but no container runtime (docker or podman) "
                                f"is installed here; remove 'containers' to run on the host, or install one")
+            raise NslError(f"{self.cfg.source}: containers on the local executor are not supported yet "
+                           f"({runtime} found); remove 'containers' to run on the host")
 
     def submit(self, stage: StageSpec, units: list[int], after: list[str], throttle: int | None,
                *, dry_run: bool = False) -> Submission:

@@ -84,6 +84,16 @@ class ClusterConfig:
                            f"Defined: {', '.join(sorted(self.containers)) or 'none'}")
         return self.containers[key]
 
+    def host_path(self, path: str) -> str:
+        """Container path -> the host path behind it (mount with the longest container prefix)."""
+        best = None
+        for m in self.mounts:
+            root = m.container.rstrip("/")
+            if path == root or path.startswith(root + "/"):
+                if best is None or len(root) > len(best.container.rstrip("/")):
+                    best = m
+        return best.host.rstrip("/") + path[len(best.container.rstrip("/")):] if best else path
+
     def check_mounted(self, paths: dict[str, str]) -> None:
         """On container clusters every path a job needs must lie under a mount's container side."""
         if not self.uses_containers:

@@ -67,7 +67,7 @@ def slots(kind: str, count: int, total: int) -> Iterator[list[int]]:
                     continue
                 f = open(SLOTS_DIR / f"{kind}-{i}.lock", "a+")
                 try:
-                    fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)  # per open file: threads compete too
                 except OSError:
                     f.close()
                     continue

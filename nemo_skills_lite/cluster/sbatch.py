@@ -70,7 +70,7 @@ def render_sbatch(stage: StageSpec, cfg: ClusterConfig, sl: ArraySlice, *, depen
     nodes = max(stage.num_nodes, stage.server.nodes if stage.server and not stage.server.address else 1)
     gpus = max(stage.num_gpus, stage.server.gpus if stage.server and not stage.server.address else 0)
     partition = stage.partition or (cfg.partition if gpus else (cfg.cpu_partition or cfg.partition))
-    logs = f"{stage.log_dir}/{stage.stage_id}"
+    logs = f"{stage.host_log_dir or stage.log_dir}/{stage.stage_id}"  # opened by Slurm on the host
     h = ["#!/bin/bash", f"#SBATCH --job-name={job_name(stage, cfg)}",
          f"#SBATCH --output={logs}-L{sl.level}-%A_%a.out", f"#SBATCH --nodes={nodes}", "#SBATCH --ntasks-per-node=1",
          f"#SBATCH --array={array_spec(tuple(u - sl.offset for u in sl.units), sl.throttle)}"]
@@ -87,17 +87,22 @@ def render_sbatch(stage: StageSpec, cfg: ClusterConfig, sl: ArraySlice, *, depen
         h += [f"#SBATCH --dependency={dependency}", "#SBATCH --kill-on-invalid-dep=yes"]
     h += [f"#SBATCH {line}" for line in stage.sbatch_lines]
 
-    workdir = CODE_MOUNT if stage.client_container else code_dir
-    body = ["", "set -uo pipefail", f"cd {shlex.quote(workdir)}"]
+    client_flags = _container_flags(stage.client_container, stage, code_dir)
+    body = ["", "set -uo pipefail"]
+    if not stage.client_container:
+        body.append(f"cd {shlex.quote(code_dir)}")
     for k, v in sorted(stage.env.items()):
         body.append(f"export {k}={shlex.quote(v)}")
     python = "python3" if stage.client_container else stage.python
+    # the done check runs where the client runs: in its container when there is one
+    check = ("srun --nodes=1 --ntasks=1 " + " ".join(shlex.quote(f) for f in client_flags) + " "
+             if client_flags else "")
     body += [
         f"UNIT=$(( {sl.offset} + ${{SLURM_ARRAY_TASK_ID:-0}} ))",
         f"LOGS={shlex.quote(logs)}-L{sl.level}-u${{UNIT}}",
         f"WORKER=({shlex.quote(python)} -m nemo_skills_lite.runtime.worker {shlex.quote(stage.spec_path)}"
         f" --unit \"$UNIT\" --attempt {sl.level})",
-        'if "${WORKER[@]}" --role done; then echo "unit $UNIT is already done"; exit 0; fi',
+        f'if {check}"${{WORKER[@]}}" --role done; then echo "unit $UNIT is already done"; exit 0; fi',
         "PIDS=()",
     ]
     srv = stage.server
@@ -107,7 +112,7 @@ def render_sbatch(stage: StageSpec, cfg: ClusterConfig, sl: ArraySlice, *, depen
     if stage.with_sandbox:
         flags = ["--nodes=1", "--ntasks=1"] + _container_flags(stage.sandbox_container, stage, code_dir)
         body += [_srun(flags, "sandbox.log", "sandbox"), 'SANDBOX=$!; PIDS+=("$SANDBOX")']
-    flags = [f"--nodes={stage.num_nodes}", "--ntasks-per-node=1"] + _container_flags(stage.client_container, stage, code_dir)
+    flags = [f"--nodes={stage.num_nodes}", "--ntasks-per-node=1"] + client_flags
     body += [_srun(flags, "client.log", "client"), "CLIENT=$!", WAIT_BLOCK]
     return "\n".join(h + body) + "\n"
 
@@ -120,7 +125,7 @@ while :; do
   ended=""
   wait -n -p ended "$CLIENT" "${PIDS[@]}"
   rc=$?
-  [ -z "$ended" ] && continue  # a forwarded signal interrupted wait
+  [ -z "${ended:-}" ] && continue  # a forwarded signal interrupted wait (bash unsets ended)
   if [ "$ended" = "$CLIENT" ]; then break; fi
   echo "nsl: a server/sandbox step exited (code $rc) before the client finished; last log lines:" >&2
   tail -n 40 "$LOGS"-server-*.log "$LOGS"-sandbox.log 2>/dev/null >&2

@@ -127,7 +127,8 @@ def base_stage(kind: str, a: CommonArgs, cfg: ClusterConfig, env: Env, log_dir: 
         client_container=cfg.container(client_key, what="the client"), env=stage_env, mounts=mounts_of(a, cfg),
         num_nodes=num_nodes, num_gpus=num_gpus, partition=a.partition,
         time_limit=cfg.timeout_for(a.partition), sbatch_lines=sbatch_lines(a),
-        python="python3" if containers else env.python)
+        python="python3" if containers else env.python,
+        host_log_dir=cfg.host_path(log_dir) if containers else None)
 
 
 def plan_generate(a: GenerateArgs, ctx_args: list[str], cfg: ClusterConfig, env: Env) -> StageSpec:

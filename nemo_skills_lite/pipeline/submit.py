@@ -50,13 +50,14 @@ class StageHandle:
     scripts: list[str] = field(default_factory=list)
 
 
-def unit_finished(u: Any) -> bool:
-    merge = u.merge if hasattr(u, "merge") else u.get("merge")
-    marker = u.marker if hasattr(u, "marker") else u["marker"]
-    if merge:
-        out = merge.output if hasattr(merge, "output") else merge["output"]
-        return is_done(out)
-    return is_done(marker)
+def unit_finished(u: dict[str, Any]) -> bool:
+    """From a registry unit record (host paths): chunk units count once their seed is merged."""
+    return is_done(u["merge"]["output"] if u.get("merge") else u["marker"])
+
+
+def unit_record(u: Any, cfg: ClusterConfig) -> dict[str, Any]:
+    return {"index": u.index, "marker": cfg.host_path(u.marker), "seed": u.seed, "chunk": u.chunk,
+            "merge": {"output": cfg.host_path(u.merge.output)} if u.merge else None}
 
 
 def stage_status(rec: dict[str, Any], cfg: ClusterConfig) -> tuple[str, list[int]]:
@@ -101,18 +102,19 @@ def submit(stage: StageSpec, cfg: ClusterConfig, *, run_after: Any, rerun_done: 
     registry = Registry(registry_root(cfg), dry_run=dry)
     after = resolve_run_after(run_after, stage.expname, registry, cfg)
     if not after and not dry:
-        missing = sorted({p for u in stage.units for p in u.inputs if not os.path.exists(p)})
+        missing = sorted({p for u in stage.units for p in u.inputs if not os.path.exists(cfg.host_path(p))})
         if missing:
             raise NslError(f"{stage.expname}: input file(s) not found: {', '.join(missing[:5])}"
                            + (f" (+{len(missing) - 5} more)" if len(missing) > 5 else ""))
+    records = [unit_record(u, cfg) for u in stage.units]
     if rerun_done and not dry:
-        for u in stage.units:
-            clear_done(u.marker)
-            if u.merge:
-                clear_done(u.merge.output)
-            if os.path.exists(f"{u.marker}-async"):
-                os.unlink(f"{u.marker}-async")
-    todo = [u.index for u in stage.units if dry or not unit_finished(u)]
+        for u in records:
+            clear_done(u["marker"])
+            if u["merge"]:
+                clear_done(u["merge"]["output"])
+            if os.path.exists(f"{u['marker']}-async"):
+                os.unlink(f"{u['marker']}-async")
+    todo = [u["index"] for u in records if dry or not unit_finished(u)]
     # chunk units count as finished only once their seed is merged; a resubmitted chunk that is
     # already done exits at once in its job and retries the merge there
     handle = StageHandle(stage.expname, stage.stage_id, units_submitted=len(todo),
@@ -120,17 +122,16 @@ def submit(stage: StageSpec, cfg: ClusterConfig, *, run_after: Any, rerun_done: 
     if not todo:
         print(f"[nsl] {stage.expname}: all {len(stage.units)} unit(s) already done; nothing submitted")
         return handle
-    Path(stage.log_dir).mkdir(parents=True, exist_ok=True)
+    Path(stage.host_log_dir or stage.log_dir).mkdir(parents=True, exist_ok=True)
     stage.write()
     backend = backend_for(cfg)
     sub = backend.submit(stage, todo, after, throttle, dry_run=dry)
     handle.job_ids, handle.scripts = sub.all_ids, sub.scripts
     registry.record({
         "expname": stage.expname, "stage_id": stage.stage_id, "kind": stage.kind, "cluster": cfg.name,
-        "executor": cfg.executor, "submitted_at": time.time(), "spec_path": stage.spec_path,
-        "log_dir": stage.log_dir, "levels": sub.levels, "final_jobs": sub.final, "offsets": sub.offsets, "dry_run": dry,
-        "units": [{"index": u.index, "marker": u.marker, "seed": u.seed, "chunk": u.chunk,
-                   "merge": {"output": u.merge.output} if u.merge else None} for u in stage.units],
+        "executor": cfg.executor, "submitted_at": time.time(), "spec_path": stage.host_spec_path,
+        "log_dir": stage.host_log_dir or stage.log_dir, "levels": sub.levels, "final_jobs": sub.final, "offsets": sub.offsets, "dry_run": dry,
+        "units": records,
     })
     print_summary(stage, sub.levels, after, len(todo), dry, sub.scripts)
     return handle

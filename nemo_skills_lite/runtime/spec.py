@@ -71,11 +71,16 @@ class StageSpec:
     time_limit: str | None = None  # HH:MM:SS or None
     sbatch_lines: tuple[str, ...] = ()  # extra '--key=value' (exclusive, time-min, user sbatch_kwargs)
     python: str = "python3"  # interpreter that runs the worker inside the job
+    host_log_dir: str | None = None  # log_dir as the login node and the batch shell see it (containers)
     version: int = SPEC_VERSION
 
     @property
     def spec_path(self) -> str:
         return str(Path(self.log_dir) / ".nsl" / f"{self.stage_id}.json")
+
+    @property
+    def host_spec_path(self) -> str:
+        return str(Path(self.host_log_dir or self.log_dir) / ".nsl" / f"{self.stage_id}.json")
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=1, sort_keys=True)
@@ -83,8 +88,8 @@ class StageSpec:
     def write(self) -> str:
         from nemo_skills_lite.utils.io import atomic_write_text
 
-        atomic_write_text(self.spec_path, self.to_json())
-        return self.spec_path
+        atomic_write_text(self.host_spec_path, self.to_json())
+        return self.host_spec_path
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "StageSpec":

@@ -1,0 +1,36 @@
+"""The same recipe on the local executor: background runners, a CPU slot budget, run_after,
+dependent_jobs chains across a local time limit, and reruns that submit nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nemo_skills_lite.pipeline.cli import generate, run_cmd, wrap_arguments
+from tests.integration.pipeline.helpers import TASK, max_overlap, rows, wait_stage, write_config, write_input
+
+
+def test_local_recipe_with_run_after_and_rerun(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "c.yaml", "local", local_cpus=2)
+    inp = write_input(tmp_path / "in.jsonl", 6)
+    out = tmp_path / "out"
+    kw = dict(cluster=cfg, input_file=inp, output_dir=str(out), expname="gen", generation_module=TASK,
+              num_random_seeds=2, num_chunks=2)
+    h = generate(ctx=wrap_arguments("++delay=0.2"), **kw)
+    assert h.units_submitted == 4
+    run_cmd(ctx=wrap_arguments(f"cat {out}/output-rs0.jsonl {out}/output-rs1.jsonl > {tmp_path}/all.jsonl"),
+            cluster=cfg, expname="join", run_after="gen", log_dir=str(tmp_path / "logs"))
+    assert wait_stage(cfg, "join") == "finished"
+    assert [r["idx"] for r in rows(tmp_path / "all.jsonl")] == list(range(6)) * 2
+    assert max_overlap(sorted(out.glob("*.trace"))) <= 2  # the local CPU budget held
+    assert generate(ctx=wrap_arguments("++delay=0.2"), **kw).units_submitted == 0
+
+
+def test_local_chain_resumes_after_time_limit(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "c.yaml", "local", timeouts={"default": "00:00:06"}, signal_before_timeout_s=2)
+    inp = write_input(tmp_path / "in.jsonl", 12)
+    generate(ctx=wrap_arguments("++delay=1 ++ignore_usr1=true"), cluster=cfg, input_file=inp,
+             output_dir=str(tmp_path / "out"), expname="chain", generation_module=TASK, dependent_jobs=3)
+    assert wait_stage(cfg, "chain", timeout=120) == "finished"
+    assert [r["idx"] for r in rows(tmp_path / "out" / "output.jsonl")] == list(range(12))
+    starts = [r for r in rows(tmp_path / "out" / "output.jsonl.trace") if r["event"] == "start"]
+    assert len(starts) >= 2

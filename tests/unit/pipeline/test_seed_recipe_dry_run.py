@@ -1,0 +1,47 @@
+"""The seed OpenReasoning recipe, renamed, runs under NSL_DRY_RUN=1 and shows the seed's job graph."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+RECIPE = Path(__file__).parent / "seed" / "openreasoning_math_recipe.py"
+
+SLURM_CFG = """executor: slurm
+containers: {sglang: lmsysorg/sglang:v0.5, nemo-skills: nsl:0.1, sandbox: nsl-sandbox:0.1}
+mounts: ["%(ws)s:/workspace"]
+partition: batch
+account: my-account
+timeouts: {batch: "04:00:00"}
+max_array_size: 1001
+registry_dir: %(reg)s
+"""
+
+
+def test_seed_recipe_graph_under_dry_run(tmp_path: Path) -> None:
+    (tmp_path / "cluster_configs").mkdir()
+    (tmp_path / "cluster_configs" / "slurm.yaml").write_text(
+        SLURM_CFG % {"ws": tmp_path / "ws", "reg": tmp_path / "registry"})
+    env = dict(os.environ, NSL_DRY_RUN="1", PYTHONPATH=str(Path(__file__).resolve().parents[3]))
+    p = subprocess.run([sys.executable, str(RECIPE)], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    lines = [line for line in p.stdout.splitlines() if line.startswith("[nsl dry-run]")]
+    assert len(lines) == 5
+    gen, judge, majority, rejudge, prepare = lines
+    assert "r1-0528-math-solutions (generate): 16/16 unit(s)" in gen and "sglang 2x8 GPUs" in gen
+    assert "after" not in gen
+    for line, after in ((judge, gen), (majority, judge), (rejudge, majority), (prepare, rejudge)):
+        upstream_jobs = re.search(r"jobs ([^;]+)", after).group(1).split(", ")[-1]
+        assert f"after {upstream_jobs}" in line  # each stage waits for the last jobs of the previous one
+    assert "math_judge" not in gen and "(generate): 16/16" in judge and "sglang 1x8 GPUs" in judge
+    assert "(run_cmd): 1/1" in majority and "(run_cmd): 1/1" in prepare
+    scripts = sorted((tmp_path / "ws").rglob("*.sbatch"))  # rendered, nothing submitted
+    gen_script = next(s for s in scripts if "r1-0528-math-solutions-2" in s.name).read_text()
+    assert "#SBATCH --nodes=2" in gen_script and "#SBATCH --gres=gpu:8" in gen_script
+    assert "#SBATCH --array=0-15" in gen_script and "--container-image=lmsysorg/sglang:v0.5" in gen_script
+    spec = next((tmp_path / "ws" / "open-reasoning" / "sdg" / "solutions" / "logs" / ".nsl").glob("*.json")).read_text()
+    assert "--load-format sharded_state --context-length 34768" in spec
+    assert "++prompt_config=generic/math" in spec and "++inference.temperature=0.6" in spec
