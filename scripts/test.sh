@@ -15,10 +15,7 @@ VENV=${NSL_VENV:-/opt/nsl/venv}
 export PATH="$VENV/bin:$PATH"
 
 echo "== start: local Slurm cluster"; bash scripts/slurm_cluster.sh start
-if [ -x scripts/vllm_server.sh ] || [ -f scripts/vllm_server.sh ]; then
-  echo "== start: vLLM-CPU server with the tiny model (once per test session)"
-  export NSL_TEST_VLLM_URL=$(bash scripts/vllm_server.sh start)
-fi
+# the vLLM-CPU server is started once per session by the `vllm_server` fixture (tests/fixtures/vllm.py)
 
 export NSL_REQUIRE_ALL=1
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
@@ -27,5 +24,4 @@ set +e
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests "$@"
 rc=$?
 set -e
-[ -f scripts/vllm_server.sh ] && bash scripts/vllm_server.sh stop >/dev/null 2>&1 || true
 exit $rc

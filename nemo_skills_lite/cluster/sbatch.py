@@ -128,7 +128,7 @@ while :; do
   [ -z "${ended:-}" ] && continue  # a forwarded signal interrupted wait (bash unsets ended)
   if [ "$ended" = "$CLIENT" ]; then break; fi
   echo "nsl: a server/sandbox step exited (code $rc) before the client finished; last log lines:" >&2
-  tail -n 40 "$LOGS"-server-*.log "$LOGS"-sandbox.log 2>/dev/null >&2
+  tail -n 40 "$LOGS"-server-*.log "$LOGS"-sandbox.log >&2 2>/dev/null
   kill -s TERM "$CLIENT" 2>/dev/null; wait "$CLIENT" 2>/dev/null
   rc=1; break
 done

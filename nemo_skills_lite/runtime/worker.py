@@ -100,6 +100,8 @@ class Job:
 
     def client_env(self) -> dict[str, str]:
         env = dict(os.environ)
+        # `python ...` in a command means the job's interpreter (the venv or the container's)
+        env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
         srv = self.spec.server
         if srv is not None:
             from nemo_skills_lite.inference.servers import wait_ready

@@ -1,0 +1,70 @@
+"""``eval(benchmarks="gsm8k:4,human-eval", ...)``: per benchmark a generation stage and a grading
+stage after it, then one summary stage after all of them (its expname is the eval's expname, so
+``run_after=<eval expname>`` waits for the whole evaluation).
+
+Layout (NeMo-Skills'): ``<output_dir>/eval-results/<benchmark>/output-rs{S}.jsonl`` graded in place,
+``<output_dir>/eval-results/metrics.json`` from the summary.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from nemo_skills_lite import benchmarks
+from nemo_skills_lite.pipeline.options import EvalArgs
+from nemo_skills_lite.pipeline.submit import StageHandle
+from nemo_skills_lite.utils.errors import NslError
+
+SERVER_KEYS = ("model", "server_type", "server_gpus", "server_nodes", "server_args", "server_address")
+COMMON_KEYS = ("cluster", "config_dir", "partition", "time_min", "exclusive", "mount_paths", "sbatch_kwargs",
+               "array_throttle", "dependent_jobs", "rerun_done", "dry_run")
+
+
+def parse_benchmarks(text: str | None) -> list[tuple[str, int | None]]:
+    if not text:
+        raise NslError(f"eval: benchmarks is required, e.g. 'gsm8k:4,human-eval'; available: "
+                       f"{', '.join(benchmarks.available())}")
+    out = []
+    for item in text.split(","):
+        name, _, seeds = item.strip().partition(":")
+        if seeds and (not seeds.isdigit() or int(seeds) < 1):
+            raise NslError(f"eval: '{item}' — the number after ':' is the number of seeds (>= 1)")
+        out.append((name, int(seeds) if seeds else None))
+    return out
+
+
+def submit_eval(a: EvalArgs, ctx) -> list[StageHandle]:
+    from nemo_skills_lite.pipeline.cli import generate, run_cmd, wrap_arguments
+
+    if not a.output_dir:
+        raise NslError("eval: output_dir is required")
+    if a.judge_model:
+        raise NslError("eval: judge_model is not supported yet; grade with the symbolic grader, or run "
+                       "generate(generation_type='math_judge', ...) on the eval results")
+    plan = [(name, benchmarks.load(name), seeds) for name, seeds in parse_benchmarks(a.benchmarks)]
+    expname = a.expname or "eval"
+    common = {k: getattr(a, k) for k in COMMON_KEYS}
+    server = {k: getattr(a, k) for k in SERVER_KEYS}
+    data_dir = a.data_dir or str(benchmarks.default_data_dir())
+    handles, graders = [], []
+    results = f"{a.output_dir}/eval-results"
+    for name, spec, seeds in plan:
+        out = f"{results}/{name}"
+        gen = spec["generation"]
+        defaults = [f"++prompt_config={spec['prompt_config']}"] + [
+            f"++inference.{k}={v}" for k, v in gen.items()]
+        gen_exp, grade_exp = f"{expname}-{name}", f"{expname}-{name}-grade"
+        handles.append(generate(
+            ctx=wrap_arguments(shlex.join(defaults + ctx.args)), input_file=f"{data_dir}/{name}/{spec['dataset_file']}",
+            output_dir=out, expname=gen_exp, num_random_seeds=seeds or spec["num_seeds"], num_chunks=a.num_chunks,
+            run_after=a.run_after, log_dir=a.log_dir and f"{a.log_dir}/{name}", **server, **common))
+        grade = (f"python -m nemo_skills_lite.evaluation.evaluate ++input_files={shlex.quote(out + '/output-rs*.jsonl')} "
+                 f"++eval_type={spec['eval_type']}")
+        handles.append(run_cmd(ctx=wrap_arguments(grade), expname=grade_exp, run_after=gen_exp,
+                               log_dir=f"{out}/logs", **common))
+        graders.append(grade_exp)
+    summary = (f"python -m nemo_skills_lite.evaluation.summarize {shlex.quote(results)} "
+               f"--benchmarks {','.join(n for n, _, _ in plan)}")
+    handles.append(run_cmd(ctx=wrap_arguments(summary), expname=expname, run_after=graders,
+                           log_dir=f"{results}/logs", **common))
+    return handles
