@@ -67,7 +67,7 @@ def print_status(expname: str, cluster: str | None, config_dir: str | None) -> i
         for u in rec["units"]:
             state = "DONE" if unit_finished(u) else states.get(u["index"], "UNKNOWN")
             table.add_row(str(u["index"]), str(u["seed"]), str(u["chunk"]), state, _rows_done(u["marker"]),
-                          u["marker"])
+                          Path(u["marker"]).name)
         console.print(table)
     return 0
 

@@ -34,3 +34,26 @@ def test_local_chain_resumes_after_time_limit(tmp_path: Path) -> None:
     assert [r["idx"] for r in rows(tmp_path / "out" / "output.jsonl")] == list(range(12))
     starts = [r for r in rows(tmp_path / "out" / "output.jsonl.trace") if r["event"] == "start"]
     assert len(starts) >= 2
+
+
+def test_cli_generate_status_logs(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.integration.pipeline.helpers import ROOT
+
+    cfg = write_config(tmp_path / "c.yaml", "local")
+    inp = write_input(tmp_path / "in.jsonl", 3)
+    nsl = [sys.executable, "-m", "nemo_skills_lite.cli"]
+    p = subprocess.run(nsl + ["generate", "--cluster", cfg, "--input_file", inp, "--output_dir", str(tmp_path / "out"),
+                              "--expname", "cli", "--generation_module", TASK, "--num_random_seeds", "2", "++delay=0.1"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    assert wait_stage(cfg, "cli", timeout=60) == "finished"
+    status = subprocess.run(nsl + ["status", "cli", "--cluster", cfg], capture_output=True, text=True, cwd=ROOT)
+    assert status.returncode == 0 and status.stdout.count("DONE") == 2 and "output-rs1.jsonl" in status.stdout
+    bad = subprocess.run(nsl + ["generate", "--cluster", cfg, "--input_file", inp, "--output_dir", str(tmp_path / "o2"),
+                                "--num_chunks", "0"], capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "num_chunks=0 must be >= 1" in bad.stderr and "Traceback" not in bad.stderr
+    unknown = subprocess.run(nsl + ["status", "nope", "--cluster", cfg], capture_output=True, text=True, cwd=ROOT)
+    assert unknown.returncode == 2 and "no stage named 'nope'" in unknown.stderr

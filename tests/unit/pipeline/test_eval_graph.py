@@ -1,0 +1,35 @@
+"""eval() plans generation -> grading per benchmark and one summary after all (dry run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from nemo_skills_lite.pipeline.cli import eval as eval_
+from nemo_skills_lite.utils.errors import NslError
+
+
+def test_eval_stage_graph(tmp_path: Path, capsys) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"executor": "slurm", "partition": "p", "registry_dir": str(tmp_path / "reg")}))
+    handles = eval_(cluster=str(cfg), benchmarks="gsm8k:4,human-eval", output_dir=str(tmp_path / "res"),
+                    data_dir=str(tmp_path / "data"), expname="ev", server_address="http://h:1", model="m",
+                    dry_run=True)
+    assert len(handles) == 5
+    out = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[nsl dry-run]")]
+    assert "ev-gsm8k (generate): 4/4 unit(s)" in out[0]
+    assert "ev-gsm8k-grade (run_cmd)" in out[1] and "after " in out[1]
+    assert "ev-human-eval (generate): 1/1" in out[2]
+    assert out[4].startswith("[nsl dry-run] stage ev (run_cmd)") and out[4].count(",") >= 1  # after both graders
+    specs = [p.read_text() for p in (tmp_path / "res" / "eval-results" / "gsm8k" / "logs" / ".nsl").glob("*.json")]
+    spec = next(s for s in specs if '"kind": "generate"' in s)
+    assert "++prompt_config=generic/math" in spec and "++inference.temperature=0.0" in spec
+
+
+def test_eval_bad_benchmark(tmp_path: Path) -> None:
+    with pytest.raises(NslError, match="unknown benchmark 'gsm9k'"):
+        eval_(cluster="local", benchmarks="gsm9k", output_dir=str(tmp_path), dry_run=True)
+    with pytest.raises(NslError, match="number of seeds"):
+        eval_(cluster="local", benchmarks="gsm8k:0", output_dir=str(tmp_path), dry_run=True)
