@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify-code": ("nemo_skills_lite.code_execution.cli", "main"),
     "summarize-results": ("nemo_skills_lite.evaluation.summarize", "main"),
     "prepare-data": ("nemo_skills_lite.training.prepare_data", "main"),
+    "prepare-benchmarks": ("nemo_skills_lite.benchmarks.prepare", "main"),
+    "evaluate": ("nemo_skills_lite.evaluation.evaluate", "main"),
 }
 
 HELP = {
@@ -36,6 +38,8 @@ HELP = {
     "verify-code": "run code rows against their tests in the sandbox",
     "summarize-results": "print metrics tables for an eval output folder",
     "prepare-data": "filter and export SFT/RL data (same as python -m nemo_skills_lite.training.prepare_data)",
+    "prepare-benchmarks": "write <data_dir>/<benchmark>/test.jsonl from local files or HuggingFace",
+    "evaluate": "grade generation files in place (math or code)",
 }
 
 

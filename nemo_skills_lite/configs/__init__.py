@@ -14,4 +14,5 @@ TASKS: dict[str, tuple[str, str]] = {
     "math_judge": ("nemo_skills_lite.inference.math_judge", "nemo_skills_lite.configs.generation:MathJudgeConfig"),
     "check_contamination": ("nemo_skills_lite.inference.check_contamination",
                             "nemo_skills_lite.configs.generation:CheckContaminationConfig"),
+    "evaluate": ("nemo_skills_lite.evaluation.evaluate", "nemo_skills_lite.configs.evaluation:EvaluateConfig"),
 }

@@ -20,19 +20,6 @@ COMMON_KEYS = ("cluster", "config_dir", "partition", "time_min", "exclusive", "m
                "array_throttle", "dependent_jobs", "rerun_done", "dry_run")
 
 
-def parse_benchmarks(text: str | None) -> list[tuple[str, int | None]]:
-    if not text:
-        raise NslError(f"eval: benchmarks is required, e.g. 'gsm8k:4,human-eval'; available: "
-                       f"{', '.join(benchmarks.available())}")
-    out = []
-    for item in text.split(","):
-        name, _, seeds = item.strip().partition(":")
-        if seeds and (not seeds.isdigit() or int(seeds) < 1):
-            raise NslError(f"eval: '{item}' — the number after ':' is the number of seeds (>= 1)")
-        out.append((name, int(seeds) if seeds else None))
-    return out
-
-
 def submit_eval(a: EvalArgs, ctx) -> list[StageHandle]:
     from nemo_skills_lite.pipeline.cli import generate, run_cmd, wrap_arguments
 
@@ -41,7 +28,10 @@ def submit_eval(a: EvalArgs, ctx) -> list[StageHandle]:
     if a.judge_model:
         raise NslError("eval: judge_model is not supported yet; grade with the symbolic grader, or run "
                        "generate(generation_type='math_judge', ...) on the eval results")
-    plan = [(name, benchmarks.load(name), seeds) for name, seeds in parse_benchmarks(a.benchmarks)]
+    if not a.benchmarks:
+        raise NslError(f"eval: benchmarks is required, e.g. 'gsm8k:4,human-eval'; available: "
+                       f"{', '.join(benchmarks.available())}")
+    plan = [(name, benchmarks.load(name), seeds) for name, seeds in benchmarks.parse_benchmarks(a.benchmarks)]
     expname = a.expname or "eval"
     common = {k: getattr(a, k) for k in COMMON_KEYS}
     server = {k: getattr(a, k) for k in SERVER_KEYS}
@@ -55,8 +45,8 @@ def submit_eval(a: EvalArgs, ctx) -> list[StageHandle]:
             f"++inference.{k}={v}" for k, v in gen.items()]
         gen_exp, grade_exp = f"{expname}-{name}", f"{expname}-{name}-grade"
         handles.append(generate(
-            ctx=wrap_arguments(shlex.join(defaults + ctx.args)), input_file=f"{data_dir}/{name}/{spec['dataset_file']}",
-            output_dir=out, expname=gen_exp, num_random_seeds=seeds or spec["num_seeds"], num_chunks=a.num_chunks,
+            ctx=wrap_arguments(shlex.join(defaults + ctx.args)), input_file=str(benchmarks.dataset_path(name, data_dir)),
+            output_dir=out, expname=gen_exp, num_random_seeds=seeds, num_chunks=a.num_chunks,
             run_after=a.run_after, log_dir=a.log_dir and f"{a.log_dir}/{name}", **server, **common))
         grade = (f"python -m nemo_skills_lite.evaluation.evaluate ++input_files={shlex.quote(out + '/output-rs*.jsonl')} "
                  f"++eval_type={spec['eval_type']}")

@@ -31,5 +31,5 @@ def test_eval_stage_graph(tmp_path: Path, capsys) -> None:
 def test_eval_bad_benchmark(tmp_path: Path) -> None:
     with pytest.raises(NslError, match="unknown benchmark 'gsm9k'"):
         eval_(cluster="local", benchmarks="gsm9k", output_dir=str(tmp_path), dry_run=True)
-    with pytest.raises(NslError, match="number of seeds"):
+    with pytest.raises(NslError, match="number of seeds for .gsm8k. must be >= 1"):
         eval_(cluster="local", benchmarks="gsm8k:0", output_dir=str(tmp_path), dry_run=True)

@@ -1,0 +1,83 @@
+"""Benchmark definitions shipped as YAML data (``<name>.yaml`` next to this file).
+
+``load(name)`` returns the definition as a dict with the keys in ``REQUIRED`` (plus optional
+``description``, ``filters``, ``eval_args``). Imports only stdlib and yaml: the login-node
+pipeline calls it to plan ``eval(benchmarks="gsm8k:4,human-eval")``.
+
+Prepared data lives in ``<data_dir>/<name>/<dataset_file>``; ``data_dir`` defaults to
+``$NSL_BENCHMARK_DIR`` or ``~/.cache/nemo_skills_lite/benchmarks`` (see ``prepare``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nemo_skills_lite.utils.errors import NslError
+
+HERE = Path(__file__).parent
+REQUIRED = ("name", "dataset_file", "prompt_config", "eval_type", "metric_type", "num_seeds", "generation", "source")
+OPTIONAL = ("description", "filters", "eval_args")
+EVAL_TYPES = ("math", "code")
+
+
+def available() -> list[str]:
+    return sorted(p.stem for p in HERE.glob("*.yaml"))
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("NSL_BENCHMARK_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "nemo_skills_lite" / "benchmarks"
+
+
+def _validate(spec: Any, path: Path) -> dict[str, Any]:
+    if not isinstance(spec, dict):
+        raise NslError(f"{path}: a benchmark definition must be a mapping")
+    missing = [k for k in REQUIRED if k not in spec]
+    if missing:
+        raise NslError(f"{path}: missing key(s) {', '.join(missing)}; required: {', '.join(REQUIRED)}")
+    unknown = sorted(set(spec) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise NslError(f"{path}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(REQUIRED + OPTIONAL)}")
+    for key in ("eval_type", "metric_type"):
+        if spec[key] not in EVAL_TYPES:
+            raise NslError(f"{path}: {key}={spec[key]!r} is not one of {', '.join(EVAL_TYPES)}")
+    if not isinstance(spec["num_seeds"], int) or spec["num_seeds"] < 1:
+        raise NslError(f"{path}: num_seeds must be a positive integer, got {spec['num_seeds']!r}")
+    if not isinstance(spec["generation"], dict):
+        raise NslError(f"{path}: generation must be a mapping of inference defaults")
+    return spec
+
+
+def load(name: str) -> dict[str, Any]:
+    """The definition of benchmark ``name`` (a name from ``available()`` or a path to a YAML)."""
+    path = Path(name) if name.endswith((".yaml", ".yml")) else HERE / f"{name}.yaml"
+    if not path.is_file():
+        raise NslError(f"unknown benchmark '{name}'; available: {', '.join(available())}")
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise NslError(f"{path}: not valid YAML ({e})") from None
+    return _validate(spec, path)
+
+
+def parse_benchmarks(arg: str) -> list[tuple[str, int]]:
+    """'gsm8k:4,human-eval' -> [('gsm8k', 4), ('human-eval', <its default seeds>)]."""
+    out = []
+    for item in (x.strip() for x in arg.split(",") if x.strip()):
+        name, _, seeds = item.partition(":")
+        spec = load(name)
+        if seeds and (not seeds.isdigit() or int(seeds) < 1):
+            raise NslError(f"benchmarks='{arg}': the number of seeds for '{name}' must be >= 1, got '{seeds}'")
+        out.append((spec["name"], int(seeds) if seeds else int(spec["num_seeds"])))
+    if not out:
+        raise NslError(f"benchmarks='{arg}' names no benchmark; available: {', '.join(available())}")
+    return out
+
+
+def dataset_path(name: str, data_dir: str | os.PathLike | None = None) -> Path:
+    spec = load(name)
+    return Path(data_dir or default_data_dir()) / spec["name"] / spec["dataset_file"]

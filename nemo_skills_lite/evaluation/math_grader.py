@@ -1,0 +1,216 @@
+"""Final-answer extraction and math equivalence (NeMo-Skills-compatible names), on math-verify.
+
+``extract_answer(text)`` returns the content of the last ``\\boxed{...}`` / ``\\fbox{...}`` (balanced
+braces), else the text after the last "The final answer is", else None.
+
+``math_equal(gt, pred)`` decides equivalence in cheap steps before the symbolic one:
+  1. None prediction -> False; numbers are compared as strings first (``5`` vs ``5.0`` later).
+  2. multiple-choice: a single letter A-J (also ``(B)``, ``\\textbf{B}``, ``\\text{B}``) on both sides.
+  3. normalisation fixes for known false negatives: ``016`` vs ``16`` (leading zeros), ``10\\%`` vs
+     ``10``, trailing ``.``/``\\``, ``\\$10``, ``\\text{ units}``.
+  4. literal answers (only words, or only digits) compare as normalised strings: ``odd`` != ``oddd``.
+  5. math-verify ``parse`` + ``verify`` under a per-pair wall-clock limit (``timeout`` seconds) so a
+     pathological expression never hangs a batch; a timeout counts as not equal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from nemo_skills_lite.evaluation.timeout_guard import Guard, WorkerPool, guarded_call
+
+DEFAULT_TIMEOUT = 10.0
+MCQ_LETTERS = "ABCDEFGHIJ"
+MAX_INLINE_CHARS = 2000  # answers longer than this skip the unguarded regex normalisation
+_FINAL_ANSWER_RE = r"The final answer is (.+)$"
+
+
+# ----------------------------------------------------------------------------- extraction
+def _last_braced(text: str, command: str) -> tuple[int, str | None]:
+    """Position and balanced-brace content of the last ``command{...}``; (-1, None) if absent."""
+    idx = text.rfind(command + "{")
+    if idx < 0:
+        return -1, None
+    start = idx + len(command)
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return idx, text[start + 1:i]
+    return idx, None  # unbalanced: the generation was cut off inside the box
+
+
+def extract_answer(text: str | None, *, extract_from_boxed: bool = True,
+                   extract_regex: str = _FINAL_ANSWER_RE) -> str | None:
+    if not text:
+        return None
+    if extract_from_boxed:
+        boxed = max(_last_braced(text, "\\boxed"), _last_braced(text, "\\fbox"), key=lambda t: t[0])
+        if boxed[0] >= 0:
+            return boxed[1]
+    matches = list(re.finditer(extract_regex, text, re.MULTILINE))
+    if not matches:
+        return None
+    answer = re.sub(r"\s*I hope it is correct\.?\s*$", "", matches[-1].group(1).strip())
+    answer = re.sub(r"^\$+|\$+$", "", answer.rstrip(". ")).strip()
+    return answer or None
+
+
+# ----------------------------------------------------------------------------- normalisation
+_MCQ_RE = re.compile(
+    r"^\s*(?:\\(?:text|textbf|mathrm|mathbf|mbox)\s*\{\s*)?\(?\s*([A-J])\s*\)?\s*\}?\s*[.:]?\s*$")
+_PERCENT_RE = re.compile(r"^([+-]?\d+(?:\.\d*)?|[+-]?\.\d+)\s*\\?%$")
+_INT_RE = re.compile(r"^([+-]?)0*(\d+)$")
+
+
+def mcq_letter(answer: str) -> str | None:
+    """'B', '(B)', '\\textbf{B}', '\\text{(B)}' -> 'B'; anything else -> None."""
+    m = _MCQ_RE.match(answer)
+    return m.group(1) if m else None
+
+
+def normalize_answer(answer: str) -> str:
+    """Surface fixes applied before any comparison (idempotent)."""
+    s = answer.strip()
+    s = re.sub(r"^\$+|\$+$", "", s).strip()
+    idx, inner = _last_braced(s, "\\boxed")
+    if idx == 0 and inner is not None and len(inner) + len("\\boxed{}") == len(s):
+        s = inner.strip()
+    s = s.rstrip(".").rstrip("\\").strip() if not s.endswith("\\\\") else s
+    s = re.sub(r"^\\\$\s*", "", s)  # \$10 -> 10
+    m = _PERCENT_RE.match(s)
+    if m:
+        s = m.group(1)
+    m = _INT_RE.match(s.replace(",", "") if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+", s) else s)
+    if m:
+        s = (m.group(1) if m.group(1) == "-" else "") + m.group(2)  # 016 -> 16, +5 -> 5
+    if re.fullmatch(r"[+-]?\.\d+", s):
+        s = s.replace(".", "0.", 1)  # .185 -> 0.185
+    return s
+
+
+def _latex_normalize(s: str) -> str:
+    from latex2sympy2_extended import NormalizationConfig, normalize_latex
+    return normalize_latex(s, NormalizationConfig())
+
+
+_LITERAL_RE = re.compile(r"[a-zA-Z ,]+|[0-9 ]+")
+_LATEX_ENV_RE = re.compile(r"\$.*\$|\\\(.*\\\)|\\\[.*\\\]|\\boxed\{", re.DOTALL)
+
+
+# ----------------------------------------------------------------------------- symbolic step
+def _math_verify() -> Any:
+    """Import math-verify once, silencing its 'timeout disabled' warning: we bound time ourselves."""
+    import math_verify
+    import math_verify.grader
+    import math_verify.parser
+    math_verify.grader.TIMEOUT_WARNING_SHOWN = True
+    math_verify.parser.TIMEOUT_WARNING_SHOWN = True
+    return math_verify
+
+
+_PERCENT_STR_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*\\?%\s*$")
+
+
+def _fix_percent(parsed: list) -> list:
+    """latex2sympy2_extended 1.11 (required by math-verify 0.9) stopped parsing ``28\\%``; 1.10 gave
+    28/100. Restore that for extractions left as plain strings (Math-Verify's own tests expect it)."""
+    import sympy
+    out = []
+    for item in parsed:
+        m = _PERCENT_STR_RE.match(item) if isinstance(item, str) else None
+        out.append(sympy.Rational(m.group(1)) / 100 if m else item)
+    return out
+
+
+def warm_up() -> None:
+    """Import math-verify and run one tiny comparison (done once per worker, outside any limit)."""
+    symbolic_equal("1/2", "0.5")
+    _latex_normalize("1")
+
+
+def symbolic_equal(gt: str, pred: str, numeric_precision: int = 15) -> bool:
+    """math-verify parse + verify with its own (signal) timeouts off; callers bound the time."""
+    mv = _math_verify()
+    LatexExtractionConfig, parse, verify = mv.LatexExtractionConfig, mv.parse, mv.verify
+    if not _LATEX_ENV_RE.search(gt):
+        gt = f"${gt}$"
+    if not _LATEX_ENV_RE.search(pred):
+        pred = f"${pred}$"
+    parsed_gt = _fix_percent(parse(gt, [LatexExtractionConfig()], parsing_timeout=None))
+    parsed_pred = _fix_percent(parse(pred, [LatexExtractionConfig()], parsing_timeout=None))
+    return bool(verify(parsed_gt, parsed_pred, numeric_precision=numeric_precision, timeout_seconds=None))
+
+
+def mv_compare(gold: str, pred: str, match_types: tuple[str, ...] = ("latex", "expr"),
+               precision: int = 6, strict: bool = True, allow_set_relation_comp: bool = False) -> bool:
+    """Plain math-verify on raw strings with explicit extraction configs (Math-Verify's own test
+    harness semantics); used for its peer table and as the benchmark baseline."""
+    mv = _math_verify()
+    parse, verify = mv.parse, mv.verify
+    configs = {"latex": mv.LatexExtractionConfig(boxed_match_priority=0), "expr": mv.ExprExtractionConfig()}
+    cfgs = [configs[t] for t in match_types]
+    g = _fix_percent(parse(gold, cfgs, parsing_timeout=None))
+    p = _fix_percent(parse(pred, cfgs, parsing_timeout=None))
+    return bool(verify(g, p, float_rounding=precision, strict=strict,
+                       allow_set_relation_comp=allow_set_relation_comp, timeout_seconds=None))
+
+
+# ----------------------------------------------------------------------------- public API
+@dataclass(frozen=True)
+class Verdict:
+    equal: bool
+    status: str  # "empty" | "mcq" | "literal" | "normalized" | "symbolic" | "timeout" | "error"
+    detail: str = ""
+
+
+def judge(gt: Any, pred: Any, *, timeout: float | None = DEFAULT_TIMEOUT, take_modulo: int | None = None,
+          numeric_precision: int = 15, guard: Guard = "auto", pool: WorkerPool | None = None) -> Verdict:
+    """Like :func:`math_equal` but says which step decided (and whether the limit was hit)."""
+    if pred is None or gt is None:
+        return Verdict(False, "empty")
+    gt_s, pred_s = str(gt).strip(), str(pred).strip()
+    if not pred_s:
+        return Verdict(False, "empty")
+    if take_modulo is not None:
+        try:
+            return Verdict(int(gt_s) % take_modulo == int(normalize_answer(pred_s)) % take_modulo, "literal")
+        except ValueError:
+            return Verdict(False, "literal")
+    if gt_s == pred_s:
+        return Verdict(True, "literal")
+    gt_letter = mcq_letter(gt_s)
+    if gt_letter is not None:
+        pred_letter = mcq_letter(pred_s)
+        if pred_letter is not None:
+            return Verdict(gt_letter == pred_letter, "mcq")
+    gt_n, pred_n = normalize_answer(gt_s), normalize_answer(pred_s)
+    if gt_n == pred_n:
+        return Verdict(True, "normalized")
+    if max(len(gt_n), len(pred_n)) <= MAX_INLINE_CHARS:  # longer input goes straight to the guarded step
+        lat_gt, lat_pred = _latex_normalize(gt_n), _latex_normalize(pred_n)
+        same = lat_gt.replace(" ", "") == lat_pred.replace(" ", "")
+        if same or (_LITERAL_RE.fullmatch(lat_gt) and _LITERAL_RE.fullmatch(lat_pred)):
+            return Verdict(same, "literal")
+    status, value = guarded_call(symbolic_equal, (gt_n, pred_n, numeric_precision),
+                                 timeout=timeout, guard=guard, pool=pool)
+    if status == "ok":
+        return Verdict(bool(value), "symbolic")
+    return Verdict(False, status, str(value or ""))
+
+
+def math_equal(gt_answer: Any, predicted_answer: Any, *, timeout: float | None = DEFAULT_TIMEOUT,
+               take_modulo: int | None = None, numeric_precision: int = 15, guard: Guard = "auto",
+               pool: WorkerPool | None = None) -> bool:
+    """True if the prediction is mathematically equal to the reference (see module docstring).
+
+    ``timeout`` bounds the whole pair in seconds (None: no limit). ``guard`` picks how: "auto" /
+    "process" (worker processes; any thread), "signal" (main thread only, no C-level bound) or
+    "none"."""
+    return judge(gt_answer, predicted_answer, timeout=timeout, take_modulo=take_modulo,
+                 numeric_precision=numeric_precision, guard=guard, pool=pool).equal
