@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nemo_skills_lite.cluster.config import ClusterConfig, Mount
+from nemo_skills_lite.cluster.sbatch import CODE_MOUNT
 from nemo_skills_lite.configs import TASKS
+from nemo_skills_lite.configs.generation import SERVER_TYPES
 from nemo_skills_lite.pipeline.options import CommonArgs, GenerateArgs, RunCmdArgs, ServerArgs
 from nemo_skills_lite.runtime.spec import MergeSpec, ServerSpec, StageSpec, UnitSpec
 from nemo_skills_lite.utils.errors import NslError
 from nemo_skills_lite.utils.overrides import parse_overrides
 
-SERVER_TYPES = ("vllm", "sglang", "trtllm", "openai")
-CODE_MOUNT = "/nemo_run/code"
+
 
 
 @dataclass(frozen=True)
