@@ -16,6 +16,7 @@ from nemo_skills_lite.cluster.config import load_cluster_config
 from nemo_skills_lite.pipeline import options
 from nemo_skills_lite.pipeline.planner import Env, plan_generate, plan_run_cmd
 from nemo_skills_lite.pipeline.registry import registry_root
+from nemo_skills_lite.pipeline.status import wait  # noqa: F401  (public: wait for an expname)
 from nemo_skills_lite.pipeline.submit import StageHandle, new_stage_id, submit
 from nemo_skills_lite.utils.errors import NslError
 

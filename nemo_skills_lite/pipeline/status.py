@@ -11,7 +11,7 @@ from rich.table import Table
 from nemo_skills_lite.cluster.backends import backend_for
 from nemo_skills_lite.cluster.config import ClusterConfig, load_cluster_config
 from nemo_skills_lite.pipeline.registry import Registry, registry_root
-from nemo_skills_lite.pipeline.submit import unit_finished
+from nemo_skills_lite.pipeline.submit import stage_status, unit_finished
 from nemo_skills_lite.utils.errors import NslError
 
 
@@ -70,6 +70,23 @@ def print_status(expname: str, cluster: str | None, config_dir: str | None) -> i
                           Path(u["marker"]).name)
         console.print(table)
     return 0
+
+
+def wait(expname: str, cluster: str | None = None, config_dir: str | None = None, *,
+         timeout: float | None = None, poll_s: float = 2.0) -> str:
+    """Block until every stage of ``expname`` has finished or failed; returns 'finished' or 'failed'."""
+    import time
+
+    cfg, _ = _records(expname, cluster, config_dir)
+    reg = Registry(registry_root(cfg))
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        statuses = [stage_status(rec, cfg)[0] for rec in reg.stages(expname) if not rec.get("dry_run")]
+        if "running" not in statuses:
+            return "failed" if "failed" in statuses else "finished"
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError(f"{expname} still running after {timeout:.0f}s")
+        time.sleep(poll_s)
 
 
 def print_logs(expname: str, cluster: str | None, config_dir: str | None, *, failed: bool, lines: int) -> int:

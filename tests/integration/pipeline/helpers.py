@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import yaml
 
-from nemo_skills_lite.cluster.config import load_cluster_config
-from nemo_skills_lite.pipeline.registry import Registry, registry_root
-from nemo_skills_lite.pipeline.submit import stage_status
+from nemo_skills_lite.pipeline.cli import wait
 
 ROOT = Path(__file__).resolve().parents[3]
 TASK = "tests.integration.pipeline.slow_task"
@@ -30,16 +27,8 @@ def write_input(path: Path, n: int) -> str:
 
 
 def wait_stage(config: str, expname: str, timeout: float = 240) -> str:
-    """Poll until the expname's latest stage is finished or failed; returns that status."""
-    cfg = load_cluster_config(config)
-    reg = Registry(registry_root(cfg))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status, _ = stage_status(reg.stages(expname)[-1], cfg)
-        if status != "running":
-            return status
-        time.sleep(1)
-    raise TimeoutError(f"{expname} still running after {timeout}s")
+    """'finished' or 'failed' once the expname's stages ended (the public ``wait``)."""
+    return wait(expname, config, timeout=timeout, poll_s=1.0)
 
 
 def rows(path: str | Path) -> list[dict]:
