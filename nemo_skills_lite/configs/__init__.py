@@ -15,4 +15,5 @@ TASKS: dict[str, tuple[str, str]] = {
     "check_contamination": ("nemo_skills_lite.inference.check_contamination",
                             "nemo_skills_lite.configs.generation:CheckContaminationConfig"),
     "evaluate": ("nemo_skills_lite.evaluation.evaluate", "nemo_skills_lite.configs.evaluation:EvaluateConfig"),
+    "prepare_data": ("nemo_skills_lite.training.prepare_data", "nemo_skills_lite.configs.prepare_data:PrepareDataConfig"),
 }

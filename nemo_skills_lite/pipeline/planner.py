@@ -20,7 +20,7 @@ from nemo_skills_lite.configs.generation import SERVER_TYPES
 from nemo_skills_lite.pipeline.options import CommonArgs, GenerateArgs, RunCmdArgs, ServerArgs
 from nemo_skills_lite.runtime.spec import MergeSpec, ServerSpec, StageSpec, UnitSpec
 from nemo_skills_lite.utils.errors import NslError
-from nemo_skills_lite.utils.overrides import parse_overrides
+from nemo_skills_lite.utils.overrides import check_key, parse_overrides, split_override, valid_keys
 
 
 
@@ -113,6 +113,33 @@ def validate_overrides(task: str, args: list[str]) -> None:
     parse_overrides(getattr(importlib.import_module(mod), cls), args, where=f"{task} ++overrides")
 
 
+SHELL_OPERATORS = {"&&", "||", ";", "|"}
+
+
+def check_command_keys(cmd: str) -> None:
+    """``python -m <task module> ++key=...`` inside a run_cmd command: unknown keys fail at submission.
+    Only keys are checked (values may hold $VARS expanded in the job)."""
+    try:
+        tokens = shlex.split(cmd)
+    except ValueError:
+        return
+    tasks = {mod: task for task, (mod, _) in TASKS.items()}
+    segment: list[str] = []
+    for tok in [*tokens, ";"]:
+        if tok not in SHELL_OPERATORS:
+            segment.append(tok)
+            continue
+        if len(segment) >= 3 and Path(segment[0]).name.startswith("python") and segment[1] == "-m" \
+                and segment[2] in tasks:
+            mod, _, name = TASKS[tasks[segment[2]]][1].partition(":")
+            cls = getattr(importlib.import_module(mod), name)
+            valid = valid_keys(cls)
+            for arg in segment[3:]:
+                if arg.startswith("+"):
+                    check_key(cls, valid, split_override(arg)[0], f"{segment[2]} ++overrides")
+        segment = []
+
+
 def base_stage(kind: str, a: CommonArgs, cfg: ClusterConfig, env: Env, log_dir: str, units: list[UnitSpec],
                server: ServerSpec | None, with_sandbox: bool, num_nodes: int, num_gpus: int,
                client_key: str) -> StageSpec:
@@ -183,6 +210,7 @@ def plan_run_cmd(a: RunCmdArgs, cmd: str, cfg: ClusterConfig, env: Env, default_
         raise NslError(f"{where}: num_nodes must be >= 1 and num_gpus >= 0")
     if not cfg.uses_containers:  # NeMo-Skills mounts the code at /nemo_run/code; on the host it is here
         cmd = cmd.replace(f"{CODE_MOUNT}/", f"{env.code_dir}/")
+    check_command_keys(cmd)
     server = server_spec(a, cfg, where)
     log_dir = a.log_dir or default_log_dir
     key = hashlib.sha1(cmd.encode()).hexdigest()[:12]

@@ -60,10 +60,7 @@ def parse_overrides(cls: type[T], args: Sequence[str], *, where: str = "override
         dotlist = []
         for arg in args:
             key, value = split_override(arg)
-            if key not in valid and not any(v.startswith(key + ".") for v in valid):
-                # allow free-form dict fields (e.g. inference.extra_body.x)
-                if not any(key.startswith(v + ".") and _is_dict_field(cls, v) for v in valid):
-                    raise unknown_key_error(key, valid, where)
+            check_key(cls, valid, key, where)
             dotlist.append(f"{key}={value}")
         conf = OmegaConf.merge(conf, OmegaConf.from_dotlist(dotlist))
         obj = OmegaConf.to_object(conf)
@@ -76,6 +73,15 @@ def parse_overrides(cls: type[T], args: Sequence[str], *, where: str = "override
     if callable(post):
         post()
     return obj  # type: ignore[return-value]
+
+
+def check_key(cls: type, valid: list[str], key: str, where: str) -> None:
+    """Raise the standard unknown-key error unless ``key`` is an option (or inside a dict option)."""
+    if key in valid or any(v.startswith(key + ".") for v in valid):
+        return
+    if any(key.startswith(v + ".") and _is_dict_field(cls, v) for v in valid):  # e.g. inference.extra_body.x
+        return
+    raise unknown_key_error(key, valid, where)
 
 
 def _is_dict_field(cls: type, dotted: str) -> bool:

@@ -89,3 +89,12 @@ def test_container_cluster_needs_server_image_and_mounts(tmp_path: Path) -> None
                  **{**kw, "output_dir": "/elsewhere/out"})
     with pytest.raises(NslError, match="no command given"):
         run_cmd(ctx=wrap_arguments("  "), cluster=c, log_dir="/workspace/logs")
+
+
+def test_run_cmd_checks_task_keys_before_submitting(tmp_path: Path) -> None:
+    c = cfg(tmp_path, executor="local")
+    with pytest.raises(NslError, match="unknown key 'filters.remove_no_think_tag'.*filters.remove_no_think_tags"):
+        run_cmd(ctx=wrap_arguments("echo start && python -m nemo_skills_lite.training.prepare_data "
+                                   "++input_files='a/*.jsonl' ++filters.remove_no_think_tag=true"),
+                cluster=c, log_dir=str(tmp_path / "logs"))
+    assert not (tmp_path / "logs").exists()
