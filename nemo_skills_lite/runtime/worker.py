@@ -115,6 +115,8 @@ class Job:
             log = f"{self.logs}-server-0.log" if not srv.address else None
             wait_ready(url, timeout_s=srv.ready_timeout_s, log_path=log)
             env["NSL_SERVER_URL"] = url
+            if log:
+                env["NSL_SERVER_LOG"] = log  # the client puts its tail in its own error
         if self.spec.with_sandbox:
             info = self.lookup("sandbox", 300)
             env["NSL_SANDBOX_URL"] = f"http://{info['host']}:{info['port']}"

