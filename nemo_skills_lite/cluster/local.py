@@ -82,6 +82,18 @@ def slots(kind: str, count: int, total: int) -> Iterator[list[int]]:
             f.close()  # type: ignore[attr-defined]
 
 
+def kill_session(sid: int) -> None:
+    """SIGKILL every process of the job's session (the worker, its command, servers and their children)."""
+    import psutil
+
+    for p in psutil.process_iter():
+        try:
+            if os.getsid(p.pid) == sid:
+                p.kill()
+        except (ProcessLookupError, psutil.NoSuchProcess, PermissionError):
+            pass
+
+
 class Runner:
     def __init__(self, spec: StageSpec, units: list[int], after: list[str], dep_type: str,
                  cpus: int, gpus: int, signal_before_s: int) -> None:
@@ -122,7 +134,7 @@ class Runner:
         with slots(kind, count, total) as ids:
             if self.cancelled:
                 return "CANCELLED"
-            env = dict(os.environ, NSL_JOB_KEY=f"{os.getpid()}-{unit}-{attempt}")
+            env = {**os.environ, **self.spec.env, "NSL_JOB_KEY": f"{os.getpid()}-{unit}-{attempt}"}
             if need_gpus:
                 env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, ids))
             log = Path(self.spec.log_dir) / f"{self.spec.stage_id}-L{attempt}-u{unit}.out"
@@ -145,7 +157,7 @@ class Runner:
                         try:
                             proc.wait(timeout=5)
                         except subprocess.TimeoutExpired:
-                            os.killpg(proc.pid, signal.SIGKILL)
+                            kill_session(proc.pid)
                             proc.wait()
                 self.procs.pop(unit, None)
         if self.cancelled:

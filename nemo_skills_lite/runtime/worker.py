@@ -51,6 +51,8 @@ class Job:
         key = os.environ.get("SLURM_ARRAY_JOB_ID", os.environ.get("SLURM_JOB_ID", os.environ.get("NSL_JOB_KEY", "x")))
         self.rdv = Path(spec.log_dir) / ".nsl" / "rdv" / f"{spec.stage_id}-u{unit.index}-a{attempt}-{key}"
         self.logs = f"{spec.log_dir}/{spec.stage_id}-L{attempt}-u{unit.index}"
+        self.server_proc: subprocess.Popen | None = None  # set when this process launched the server (local)
+        self.command_started = False
 
     # ---- rendezvous -------------------------------------------------------------------------
     def publish(self, name: str, info: dict) -> None:
@@ -113,7 +115,7 @@ class Job:
                 url = f"http://{info['host']}:{info['port']}"
             print(f"nsl worker: waiting for {srv.server_type} at {url}", flush=True)
             log = f"{self.logs}-server-0.log" if not srv.address else None
-            wait_ready(url, timeout_s=srv.ready_timeout_s, log_path=log)
+            wait_ready(url, timeout_s=srv.ready_timeout_s, log_path=log, proc=self.server_proc)
             env["NSL_SERVER_URL"] = url
             if log:
                 env["NSL_SERVER_LOG"] = log  # the client puts its tail in its own error
@@ -128,9 +130,18 @@ class Job:
             print(f"nsl worker: input files missing (did the stage this one runs after finish?): {missing}",
                   file=sys.stderr)
             return 2
-        env = self.client_env()
+        from nemo_skills_lite.inference.servers import ServerFailed
+
+        try:
+            env = self.client_env()
+        except ServerFailed as e:
+            print(f"nsl worker: {e}", file=sys.stderr, flush=True)
+            return 1
         print(f"nsl worker: unit {self.unit.index} attempt {self.attempt}: {self.unit.command}", flush=True)
-        proc = subprocess.Popen(["bash", "-c", self.unit.command], env=env, start_new_session=True)
+        # own process group (signals reach the whole command), same session (the local runner's last
+        # resort kills the session)
+        proc = subprocess.Popen(["bash", "-c", self.unit.command], env=env, preexec_fn=os.setpgrp)
+        self.command_started = True
         interrupted = []
 
         def forward(signum, _frame):
@@ -147,7 +158,7 @@ class Job:
             print(f"nsl worker: command exited with code {rc}", file=sys.stderr, flush=True)
             return EXIT_INTERRUPTED if interrupted else rc
         if not is_done(self.unit.marker):
-            if self.spec.kind in ("run_cmd", "eval-step"):
+            if self.spec.kind == "run_cmd":
                 mark_done(self.unit.marker, attempt=self.attempt)
             else:
                 print(f"nsl worker: the task exited 0 but did not write {self.unit.marker}.done", file=sys.stderr)
@@ -162,15 +173,21 @@ class Job:
         children: list[subprocess.Popen] = []
         me = [sys.executable, "-m", "nemo_skills_lite.runtime.worker", self.spec.spec_path,
               "--unit", str(self.unit.index), "--attempt", str(self.attempt)]
-        env = dict(os.environ)
-        if self.spec.server and not self.spec.server.address:
-            with open(f"{self.logs}-server-0.log", "ab") as log:
-                children.append(subprocess.Popen(me + ["--role", "server"], stdout=log, stderr=log, env=env,
-                                                 start_new_session=True))
-        if self.spec.with_sandbox:
-            with open(f"{self.logs}-sandbox.log", "ab") as log:
-                children.append(subprocess.Popen(me + ["--role", "sandbox"], stdout=log, stderr=log, env=env,
-                                                 start_new_session=True))
+
+
+        def stop(signum, _frame):  # before the client installs its forwarding: tear down via finally
+            raise SystemExit(EXIT_INTERRUPTED)
+
+        for sig in (signal.SIGTERM, signal.SIGUSR1):
+            signal.signal(sig, stop)
+        for role, log_name in (("server", "server-0"), ("sandbox", "sandbox")):
+            if (role == "server" and self.spec.server and not self.spec.server.address) or \
+                    (role == "sandbox" and self.spec.with_sandbox):
+                with open(f"{self.logs}-{log_name}.log", "ab") as log:
+                    children.append(subprocess.Popen(me + ["--role", role], stdout=log, stderr=log,
+                                                     preexec_fn=os.setpgrp))
+                if role == "server":
+                    self.server_proc = children[-1]
         try:
             return self._client_watching(children)
         finally:
@@ -195,7 +212,8 @@ class Job:
         def watch():
             while not result:
                 for c in children:
-                    if c.poll() is not None:
+                    # before the command starts, wait_ready (which watches the server) reports a death
+                    if c.poll() is not None and self.command_started:
                         died.append(f"a server/sandbox process exited with code {c.returncode}")
                         os.kill(os.getpid(), signal.SIGTERM)
                         return

