@@ -45,6 +45,20 @@ def host_address() -> str:
         return "127.0.0.1"
 
 
+def wait_http(url: str, timeout_s: float, what: str) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"nsl worker: {what} did not answer in {timeout_s:.0f}s")
+            time.sleep(0.5)
+
+
 class Job:
     def __init__(self, spec: StageSpec, unit: UnitSpec, attempt: int) -> None:
         self.spec, self.unit, self.attempt = spec, unit, attempt
@@ -97,7 +111,7 @@ class Job:
     def sandbox(self) -> int:
         port = free_port()
         self.publish("sandbox", {"host": host_address(), "port": port})
-        argv = [sys.executable, "-m", "nemo_skills_lite.code_execution.service", "--port", str(port)]
+        argv = [sys.executable, "-m", "nemo_skills_lite.code_execution.service", "--host", "0.0.0.0", "--port", str(port)]
         os.execvp(argv[0], argv)
 
     def client_env(self) -> dict[str, str]:
@@ -121,7 +135,8 @@ class Job:
                 env["NSL_SERVER_LOG"] = log  # the client puts its tail in its own error
         if self.spec.with_sandbox:
             info = self.lookup("sandbox", 300)
-            env["NSL_SANDBOX_URL"] = f"http://{info['host']}:{info['port']}"
+            env["NSL_SANDBOX_URL"] = url = f"http://{info['host']}:{info['port']}"
+            wait_http(f"{url}/health", 120, f"the sandbox at {url} (log {self.logs}-sandbox.log)")
         return env
 
     def client(self) -> int:

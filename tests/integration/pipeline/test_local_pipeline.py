@@ -57,3 +57,25 @@ def test_cli_generate_status_logs(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "num_chunks=0 must be >= 1" in bad.stderr and "Traceback" not in bad.stderr
     unknown = subprocess.run(nsl + ["status", "nope", "--cluster", cfg], capture_output=True, text=True, cwd=ROOT)
     assert unknown.returncode == 2 and "no stage named 'nope'" in unknown.stderr
+
+
+def test_command_with_sandbox_beside_it(tmp_path: Path) -> None:
+    """with_sandbox=True starts the isolated sandbox service beside the command (NSL_SANDBOX_URL)."""
+    import pytest
+
+    pytest.importorskip("fastapi")
+    cfg = write_config(tmp_path / "c.yaml", "local")
+    script = tmp_path / "use_sandbox.py"
+    script.write_text(
+        "import json, sys\n"
+        "from nemo_skills_lite.code_execution.client import verify_rows_remote\n"
+        "rows = [{'code': 'print(int(input()) * 2)', 'tests': [{'input': '21', 'output': '42'}]},\n"
+        "        {'code': 'print(1)', 'tests': [{'input': '', 'output': '2'}]}]\n"
+        "json.dump(verify_rows_remote(rows), open(sys.argv[1], 'w'))\n")
+    run_cmd(ctx=wrap_arguments(f"python {script} {tmp_path}/verdicts.json"), cluster=cfg, expname="sbx",
+            with_sandbox=True, log_dir=str(tmp_path / "logs"))
+    assert wait_stage(cfg, "sbx", timeout=180) == "finished"
+    import json
+
+    verdicts = json.loads((tmp_path / "verdicts.json").read_text())
+    assert [v["verdict"] for v in verdicts] == ["accepted", "wrong_answer"]
