@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from nemo_skills_lite.benchmarks import available, default_data_dir, load
-from nemo_skills_lite.utils.errors import NslError
+from nemo_skills_lite.utils.errors import NslError, run_main
 from nemo_skills_lite.utils.io import atomic_write_jsonl
 
 
@@ -197,8 +197,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except NslError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    run_main(main)

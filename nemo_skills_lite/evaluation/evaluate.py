@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nemo_skills_lite.configs.evaluation import EvaluateConfig
-from nemo_skills_lite.utils.errors import NslError
+from nemo_skills_lite.utils.errors import NslError, run_main
 from nemo_skills_lite.utils.io import atomic_write_jsonl, read_jsonl
 from nemo_skills_lite.utils.overrides import parse_overrides
 from nemo_skills_lite.utils.progress import Progress
@@ -150,8 +150,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except NslError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    run_main(main)

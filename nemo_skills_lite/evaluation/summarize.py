@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nemo_skills_lite.evaluation.metrics import Metrics, incorrect_row
-from nemo_skills_lite.utils.errors import NslError
+from nemo_skills_lite.utils.errors import NslError, run_main
 from nemo_skills_lite.utils.io import atomic_write_text, read_jsonl
 
 _SEED_RE = re.compile(r"^output-rs(\d+)\.jsonl$")
@@ -147,8 +147,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except NslError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    run_main(main)

@@ -7,8 +7,9 @@ The CLI prints the message without a traceback; library callers can catch it.
 
 from __future__ import annotations
 
+import sys
 from difflib import get_close_matches
-from typing import Iterable
+from typing import Callable, Iterable, NoReturn
 
 
 class NslError(Exception):
@@ -21,3 +22,13 @@ def unknown_key_error(key: str, valid: Iterable[str], where: str) -> NslError:
     close = get_close_matches(key, valid, n=1)
     hint = f" Did you mean '{close[0]}'?" if close else ""
     return NslError(f"{where}: unknown key '{key}'.{hint} Valid keys: {', '.join(valid)}")
+
+
+def run_main(main: Callable[[], int | None]) -> NoReturn:
+    """``if __name__ == "__main__": run_main(main)``: an NslError is one clear line and exit code 2."""
+    try:
+        code = main()
+    except NslError as e:
+        print(f"error: {e}", file=sys.stderr)
+        code = 2
+    sys.exit(code or 0)

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from nemo_skills_lite.pipeline.cli import generate, run_cmd, wait, wrap_arguments
-from nemo_skills_lite.utils.errors import NslError
+from nemo_skills_lite.utils.errors import NslError, run_main
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).parent / "data" / "gsm8k_test.jsonl"  # GSM8K test (openai/grade-school-math, MIT)
@@ -108,8 +108,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except NslError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    run_main(main)
