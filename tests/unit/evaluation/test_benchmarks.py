@@ -38,7 +38,7 @@ def test_parse_benchmarks_and_errors(tmp_path):
     assert parse_benchmarks("aime24") == [("aime24", 8)]
     with pytest.raises(NslError, match="unknown benchmark 'gsm9k'; available: aime24"):
         load("gsm9k")
-    with pytest.raises(NslError, match="must be a number"):
+    with pytest.raises(NslError, match="must be >= 1"):
         parse_benchmarks("gsm8k:x")
     bad = tmp_path / "b.yaml"
     bad.write_text("name: b\neval_type: math\n")
