@@ -25,9 +25,6 @@ def submit_eval(a: EvalArgs, ctx) -> list[StageHandle]:
 
     if not a.output_dir:
         raise NslError("eval: output_dir is required")
-    if a.judge_model:
-        raise NslError("eval: judge_model is not supported yet; grade with the symbolic grader, or run "
-                       "generate(generation_type='math_judge', ...) on the eval results")
     if not a.benchmarks:
         raise NslError(f"eval: benchmarks is required, e.g. 'gsm8k:4,human-eval'; available: "
                        f"{', '.join(benchmarks.available())}")
@@ -37,6 +34,7 @@ def submit_eval(a: EvalArgs, ctx) -> list[StageHandle]:
     server = {k: getattr(a, k) for k in SERVER_KEYS}
     data_dir = a.data_dir or str(benchmarks.default_data_dir())
     handles, graders = [], []
+    names = [n for n, _, _ in plan]
     results = f"{a.output_dir}/eval-results"
     for name, spec, seeds in plan:
         out = f"{results}/{name}"
@@ -53,8 +51,28 @@ def submit_eval(a: EvalArgs, ctx) -> list[StageHandle]:
         handles.append(run_cmd(ctx=wrap_arguments(grade), expname=grade_exp, run_after=gen_exp,
                                log_dir=f"{out}/logs", **common))
         graders.append(grade_exp)
+        if a.judge_model and spec["eval_type"] == "math":
+            handles.append(judge_stage(a, common, name, out, f"{results}/{name}-judge", seeds, grade_exp))
+            graders.append(f"{expname}-{name}-judge")
+            names.append(f"{name}-judge")
     summary = (f"python -m nemo_skills_lite.evaluation.summarize {shlex.quote(results)} "
-               f"--benchmarks {','.join(n for n, _, _ in plan)}")
+               f"--benchmarks {','.join(names)}")
     handles.append(run_cmd(ctx=wrap_arguments(summary), expname=expname, run_after=graders,
                            log_dir=f"{results}/logs", **common))
     return handles
+
+
+def judge_stage(a: EvalArgs, common: dict, name: str, graded: str, out: str, seeds: int, after: str) -> StageHandle:
+    """LLM judge of the graded answers (math_judge) into ``<bench>-judge/``: the summary reports it as
+    its own row set (judge_correct) beside the symbolic grades."""
+    from nemo_skills_lite.pipeline.cli import generate, wrap_arguments
+
+    if a.judge_server_type:
+        server = dict(model=a.judge_model, server_type=a.judge_server_type, server_gpus=a.judge_server_gpus)
+    elif a.server_address:  # same endpoint, another served model
+        server = dict(model=a.judge_model, server_address=a.server_address)
+    else:
+        raise NslError("eval: judge_model needs judge_server_type (a server to start) or server_address")
+    return generate(ctx=wrap_arguments(""), generation_type="math_judge", input_dir=graded, output_dir=out,
+                    expname=f"{a.expname or 'eval'}-{name}-judge", run_after=after, num_random_seeds=seeds,
+                    **server, **common)

@@ -49,3 +49,16 @@ def test_every_benchmark_prompt_fits_its_prepared_rows(tmp_path: Path) -> None:
         prompt = load_prompt_config(benchmarks.load(name)["prompt_config"])
         fields = template_fields(prompt.user) - {"examples"}
         assert fields <= set(row), (name, fields - set(row))
+
+
+def test_eval_with_llm_judge_adds_a_judge_stage(tmp_path: Path, capsys) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"executor": "slurm", "partition": "p", "registry_dir": str(tmp_path / "reg")}))
+    handles = eval_(cluster=str(cfg), benchmarks="math-500:2", output_dir=str(tmp_path / "res"),
+                    data_dir=str(tmp_path / "data"), expname="evj", server_address="http://h:1", model="m",
+                    judge_model="/models/judge", judge_server_type="vllm", judge_server_gpus=8, dry_run=True)
+    assert len(handles) == 4
+    out = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[nsl dry-run]")]
+    assert "evj-math-500-judge (generate): 2/2 unit(s)" in out[2] and "vllm 1x8 GPUs" in out[2]
+    assert "--benchmarks math-500,math-500-judge" in next(
+        p.read_text() for p in (tmp_path / "res" / "eval-results" / "logs" / ".nsl").glob("*.json"))
