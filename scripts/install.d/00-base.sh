@@ -4,6 +4,9 @@
 set -euo pipefail
 VENV=${NSL_VENV:-/opt/nsl/venv}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+if ! /usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  apt-get install -y -qq --no-install-recommends python3-venv
+fi
 if [ ! -x "$VENV/bin/python" ]; then
   mkdir -p "$(dirname "$VENV")"
   /usr/bin/python3 -m venv "$VENV"
