@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prepare-data": ("nemo_skills_lite.training.prepare_data", "main"),
     "prepare-benchmarks": ("nemo_skills_lite.benchmarks.prepare", "main"),
     "evaluate": ("nemo_skills_lite.evaluation.evaluate", "main"),
+    "dedup": ("nemo_skills_lite.data.dedup", "main"),
+    "decontaminate": ("nemo_skills_lite.data.decontam_cli", "main"),
 }
 
 HELP = {
@@ -40,6 +42,8 @@ HELP = {
     "prepare-data": "filter and export SFT/RL data (same as python -m nemo_skills_lite.training.prepare_data)",
     "prepare-benchmarks": "write <data_dir>/<benchmark>/test.jsonl from local files or HuggingFace",
     "evaluate": "grade generation files in place (math or code)",
+    "dedup": "exact and MinHash near-duplicate removal over problems",
+    "decontaminate": "flag problems close to benchmark items (n-grams, embeddings, LLM check files)",
 }
 
 
