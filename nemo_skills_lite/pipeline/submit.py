@@ -130,8 +130,8 @@ def submit(stage: StageSpec, cfg: ClusterConfig, *, run_after: Any, rerun_done: 
     registry.record({
         "expname": stage.expname, "stage_id": stage.stage_id, "kind": stage.kind, "cluster": cfg.name,
         "executor": cfg.executor, "submitted_at": time.time(), "spec_path": stage.host_spec_path,
-        "log_dir": stage.host_log_dir or stage.log_dir, "levels": sub.levels, "final_jobs": sub.final, "offsets": sub.offsets, "dry_run": dry,
-        "units": records,
+        "log_dir": stage.host_log_dir or stage.log_dir, "levels": sub.levels, "final_jobs": sub.final,
+        "offsets": sub.offsets, "dry_run": dry, "units": records,
     })
     print_summary(stage, sub.levels, after, len(todo), dry, sub.scripts)
     return handle
