@@ -23,7 +23,7 @@ from pathlib import Path
 from nemo_skills_lite.data.decontam import (DEFAULT_THRESHOLD, Candidate, apply_llm_flags, find_candidates,
                                             load_benchmarks, load_embedding_model, report, report_table)
 from nemo_skills_lite.data.io import iter_inputs
-from nemo_skills_lite.utils.errors import NslError
+from nemo_skills_lite.utils.errors import NslError, run_main
 from nemo_skills_lite.utils.io import atomic_write_jsonl, atomic_write_text, read_jsonl
 from nemo_skills_lite.utils.progress import Progress
 
@@ -101,8 +101,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except NslError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    run_main(main)

@@ -17,6 +17,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
+from nemo_skills_lite.utils.errors import NslError, run_main
+
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 
@@ -85,7 +87,6 @@ def dedup_rows(rows: Iterable[dict[str, Any]], key: str = "problem", *, exact: b
     for i, row in enumerate(rows):
         text = row.get(key)
         if not isinstance(text, str):
-            from nemo_skills_lite.utils.errors import NslError
             raise NslError(f"row {i + 1}: key '{key}' missing or not a string; keys present: {sorted(row)}")
         if exact:
             h = text_hash(text)
@@ -135,4 +136,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

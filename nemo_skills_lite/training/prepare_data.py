@@ -28,7 +28,7 @@ from nemo_skills_lite.data.funnel import Funnel
 from nemo_skills_lite.data.io import RowWriter, expand_inputs, input_format, iter_jsonl_lines, iter_rows
 from nemo_skills_lite.training.spill import Spill, final_order, write_output
 from nemo_skills_lite.training.steps import BatchResult, Chain, init_worker, run_worker_batch
-from nemo_skills_lite.utils.errors import NslError
+from nemo_skills_lite.utils.errors import NslError, run_main
 from nemo_skills_lite.utils.overrides import parse_overrides
 from nemo_skills_lite.utils.progress import Progress
 
@@ -222,8 +222,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except NslError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    run_main(main)
