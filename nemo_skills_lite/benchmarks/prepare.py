@@ -18,7 +18,6 @@ import base64
 import gzip
 import json
 import pickle
-import sys
 import zlib
 from datetime import date
 from pathlib import Path

