@@ -11,45 +11,29 @@ R1 solutions x 16 seeds -> math_judge -> majority where nothing matched -> re-ju
         --num-solutions 2 --tokens-to-generate 512                                           # small, local
 """
 
-import argparse
-import os
 from pathlib import Path
 
 from nemo_skills_lite.pipeline.cli import generate, run_cmd, wrap_arguments
+from nemo_skills_lite.pipeline.recipe_args import parse_recipe_args, recipe_parser, server_kwargs
 
-ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-ap.add_argument("--cluster", default="slurm")
+ap = recipe_parser(__doc__, cluster="slurm", server_type="sglang", server_gpus=8, server_nodes=2)
 ap.add_argument("--workspace", default="/workspace", help="folder holding open-reasoning/ (the seed's /workspace)")
 ap.add_argument("--problems", default=None, help="default: <workspace>/open-reasoning/sdg/math-problems.jsonl")
 ap.add_argument("--model", default=None, help="default: <workspace>/DeepSeek-R1-0528-tp16")
 ap.add_argument("--judge-model", default=None, help="default: <workspace>/Qwen2.5-32B-Instruct")
 ap.add_argument("--tokenizer", default="Qwen/Qwen2.5-32B-Instruct")
-ap.add_argument("--server-type", default="sglang")
-ap.add_argument("--server-gpus", type=int, default=8)
-ap.add_argument("--server-nodes", type=int, default=2)
-ap.add_argument("--server-address", default=None, help="use an existing endpoint for both models instead")
 ap.add_argument("--num-solutions", type=int, default=16)
 ap.add_argument("--tokens-to-generate", type=int, default=32768)
-ap.add_argument("--num-chunks", type=int, default=None)
-ap.add_argument("--dependent-jobs", type=int, default=0)
-ap.add_argument("--dry-run", action="store_true")
-args = ap.parse_args()
-if args.dry_run:
-    os.environ["NSL_DRY_RUN"] = "1"
+args = parse_recipe_args(ap)
 
 ws = str(Path(args.workspace))
 sdg = f"{ws}/open-reasoning/sdg"
 cluster = args.cluster
 tokens_to_generate = args.tokens_to_generate
 num_solutions = args.num_solutions
-solver = dict(model=args.model or f"{ws}/DeepSeek-R1-0528-tp16", server_type=args.server_type,
-              server_gpus=args.server_gpus, server_nodes=args.server_nodes,
-              server_args=f"--load-format sharded_state --context-length {tokens_to_generate + 2000}")
-judge = dict(model=args.judge_model or f"{ws}/Qwen2.5-32B-Instruct", server_type=args.server_type,
-             server_gpus=args.server_gpus)
-if args.server_address:  # an existing OpenAI-compatible endpoint serves both models
-    solver = dict(model=solver["model"], server_address=args.server_address)
-    judge = dict(model=judge["model"], server_address=args.server_address)
+solver = server_kwargs(args, args.model or f"{ws}/DeepSeek-R1-0528-tp16",
+                       server_args=f"--load-format sharded_state --context-length {tokens_to_generate + 2000}")
+judge = server_kwargs(args, args.judge_model or f"{ws}/Qwen2.5-32B-Instruct", nodes=1)
 
 # Main generation - this will take a lot of time and GPUs!
 generate(
