@@ -26,6 +26,9 @@ class ServerConfig:
     api_key: str = "EMPTY"  # for openai endpoints: the env var NSL_API_KEY / OPENAI_API_KEY wins if set
     max_retries: int = 8  # per request, on connection errors, 5xx and timeouts
     retry_backoff_s: float = 0.5  # first backoff; doubles per attempt, capped at 30 s, jittered
+    # a row refused for good gets generation "" + error/detailed_error instead of failing the job
+    enable_soft_fail: bool = False
+    context_limit_retry_strategy: str | None = None  # reduce_generation: retry once with the budget that fits
 
 
 @dataclass
@@ -73,6 +76,9 @@ class GenerationConfig:
         where = "generation config"
         if self.server.server_type not in SERVER_TYPES:
             raise NslError(f"{where}: server.server_type={self.server.server_type!r}; valid: {', '.join(SERVER_TYPES)}")
+        if self.server.context_limit_retry_strategy not in (None, "reduce_generation"):
+            raise NslError(f"{where}: server.context_limit_retry_strategy="
+                           f"{self.server.context_limit_retry_strategy!r}; valid: reduce_generation (or unset)")
         if self.inference.endpoint_type not in ENDPOINT_TYPES:
             raise NslError(f"{where}: inference.endpoint_type={self.inference.endpoint_type!r}; valid: chat, text")
         if self.prompt_format not in PROMPT_FORMATS:

@@ -29,6 +29,7 @@ from nemo_skills_lite.inference.client import (AsyncClient, ClientSettings, Requ
 from nemo_skills_lite.inference.prompts import Prompt, load_prompt_config
 from nemo_skills_lite.inference.resume import AsyncOutput
 from nemo_skills_lite.inference.servers import log_tail, served_models
+from nemo_skills_lite.inference.soft_fail import failed_row_fields, is_context_error, reduced_budget
 from nemo_skills_lite.runtime.markers import is_done
 from nemo_skills_lite.utils.errors import NslError
 from nemo_skills_lite.utils.io import read_jsonl
@@ -97,9 +98,16 @@ class GenerationTask:
     async def llm_call(self, prompt: list[dict[str, Any]] | str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         assert self.client is not None
         params = self.params if params is None else params
-        if isinstance(prompt, str):
-            return await self.client.completion(prompt, params)
-        return await self.client.chat(prompt, params)
+        call = self.client.completion if isinstance(prompt, str) else self.client.chat
+        try:
+            return await call(prompt, params)
+        except RequestError as e:
+            budget = None
+            if self.cfg.server.context_limit_retry_strategy == "reduce_generation" and is_context_error(str(e)):
+                budget = reduced_budget(str(e), int(params.get("max_tokens") or 0))
+            if budget is None:
+                raise
+            return await call(prompt, {**params, "max_tokens": budget})
 
     def postprocess_output(self, row: dict[str, Any], out: dict[str, Any]) -> dict[str, Any]:
         """Turn a raw LLM result into the fields stored on the row (generation_key, stats, reasoning)."""
@@ -220,6 +228,7 @@ class GenerationTask:
         progress = Progress("generate", total=len(todo))
         failures: dict[int, str] = {}
         attempts: dict[int, int] = {}
+        self.soft_failed: dict[int, str] = {}
         queue = list(reversed(todo))
         running: dict[asyncio.Task, int] = {}
         finished: asyncio.Queue[asyncio.Task] = asyncio.Queue()  # O(1) per row, whatever the concurrency
@@ -252,6 +261,13 @@ class GenerationTask:
                             raise exc
                         elif isinstance(exc, RequestError):
                             attempts[pos] = attempts.get(pos, 0) + 1
+                            final = attempts[pos] >= self.cfg.max_row_failures or is_context_error(str(exc))
+                            if self.cfg.server.enable_soft_fail and final:
+                                out.append(pos, {**rows[pos], **failed_row_fields(self.cfg.generation_key, str(exc))})
+                                self.soft_failed[pos] = str(exc)
+                                failures.pop(pos, None)
+                                progress.update(1)
+                                continue
                             failures[pos] = str(exc)
                             if attempts[pos] < self.cfg.max_row_failures:
                                 queue.insert(0, pos)
@@ -263,7 +279,12 @@ class GenerationTask:
                 if running:
                     await asyncio.gather(*running, return_exceptions=True)
                 self.client = None
-        progress.close(f"{len(failures)} failed" if failures else "all rows done")
+        soft = f", {len(self.soft_failed)} soft-failed (generation '' + error)" if self.soft_failed else ""
+        progress.close((f"{len(failures)} failed" if failures else "all rows done") + soft)
+        if self.soft_failed:
+            pos, msg = next(iter(self.soft_failed.items()))
+            print(f"[generate] {len(self.soft_failed)} row(s) written with an empty generation and 'error' "
+                  f"(server.enable_soft_fail); first: row {pos}: {msg[:300]}", file=sys.stderr, flush=True)
         return failures
 
     async def _one(self, row: dict[str, Any], pos: int) -> dict[str, Any]:

@@ -70,6 +70,30 @@ def test_prompt_longer_than_context_fails_clearly(tmp_path, vllm_server):
     assert not out.exists() and len(rows_of(f"{out}-async")) == 1  # the good row is kept for the rerun
 
 
+def test_soft_fail_writes_the_row_and_the_job_succeeds(tmp_path, vllm_server):
+    inp = tmp_path / "long.jsonl"
+    inp.write_text('{"problem": "%s"}\n{"problem": "short"}\n' % ("word " * 3000))
+    out = tmp_path / "soft.jsonl"
+    r = run_gen(*gen_args(inp, out, vllm_server, "++server.enable_soft_fail=true"))
+    assert r.returncode == 0, r.stderr
+    bad, good = rows_of(out)
+    assert bad["generation"] == "" and bad["error"] == "context_window_exceeded"
+    assert "context length" in bad["detailed_error"] and "1 row(s) written with an empty generation" in r.stderr
+    assert good["generation"] and "error" not in good
+    assert is_done(out)
+
+
+def test_reduce_generation_retries_with_the_budget_that_fits(tmp_path, vllm_server):
+    inp, out = subset(tmp_path, 2), tmp_path / "reduced.jsonl"
+    too_big = "++inference.tokens_to_generate=5000"  # > max_model_len=1024 of the test server
+    r = run_gen(*gen_args(inp, out, vllm_server, too_big))
+    assert r.returncode == 1 and "max_model_len" in r.stderr  # refused without a strategy ...
+    r = run_gen(*gen_args(inp, out, vllm_server, too_big, "++server.context_limit_retry_strategy=reduce_generation",
+                          "++inference.temperature=0"))
+    assert r.returncode == 0, r.stderr  # ... generated with the budget the server named
+    assert all(row["generation"] and row["num_generated_tokens"] > 0 for row in rows_of(out))
+
+
 def test_top_logprobs_are_kept(tmp_path, vllm_server):
     inp, out = subset(tmp_path, 2), tmp_path / "lp.jsonl"
     r = run_gen(*gen_args(inp, out, vllm_server, "++inference.top_logprobs=2", "++inference.tokens_to_generate=4"))
