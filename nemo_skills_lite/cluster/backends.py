@@ -82,7 +82,7 @@ class SlurmBackend:
                 atomic_write_text(path, script)
                 sub.scripts.append(str(path))
                 if dry_run:
-                    level_ids.append(f"dry{level}.{i}")
+                    level_ids.append(f"dry-{stage.expname}.{level}.{i}")  # unique per stage: the plan shows who waits on whom
                     continue
                 try:
                     level_ids.append(self.slurm.sbatch(script))

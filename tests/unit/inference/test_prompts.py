@@ -10,6 +10,7 @@ from nemo_skills_lite.utils.errors import NslError
 SHIPPED = {
     "generic/math": {"problem"},
     "generic/codegen": {"question"},
+    "generic/science-mcq": {"problem"},
     "judge/math": {"problem", "predicted_answer", "expected_answer"},
     "judge/check-contamination": {"problem1", "problem2"},
     "opencodereasoning/python-solution": {"question"},
