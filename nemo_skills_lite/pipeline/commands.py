@@ -89,19 +89,24 @@ def eval_main(argv: list[str]) -> int:
     return 0
 
 
-def _exp_parser(prog: str) -> argparse.ArgumentParser:
+def _exp_parser(prog: str, expname_optional: bool = False) -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog=prog)
-    ap.add_argument("expname")
+    if expname_optional:
+        ap.add_argument("expname", nargs="?", default=None, help="omit to list every stage in the registry")
+    else:
+        ap.add_argument("expname")
     ap.add_argument("--cluster", default=None)
     ap.add_argument("--config_dir", "--config-dir", default=None)
     return ap
 
 
 def status_main(argv: list[str]) -> int:
-    from nemo_skills_lite.pipeline.status import print_status
+    from nemo_skills_lite.pipeline.status import print_overview, print_status
 
-    ap = _exp_parser("nsl status")
+    ap = _exp_parser("nsl status", expname_optional=True)
     a = ap.parse_args(argv)
+    if a.expname is None:
+        return print_overview(a.cluster, a.config_dir)
     return print_status(a.expname, a.cluster, a.config_dir)
 
 

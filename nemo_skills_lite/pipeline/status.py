@@ -72,6 +72,42 @@ def print_status(expname: str, cluster: str | None, config_dir: str | None) -> i
     return 0
 
 
+def _why(rec: dict) -> str:
+    """The likely reason a stage failed: the last error line of its first unfinished unit's log."""
+    for u in rec["units"]:
+        if unit_finished(u):
+            continue
+        logs = sorted(Path(rec["log_dir"]).glob(f"{rec['stage_id']}-L*-u{u['index']}*"))
+        if not logs:
+            return f"unit {u['index']}: no log, never started (did an upstream stage fail?)"
+        lines = [ln.strip() for ln in logs[-1].read_text(errors="replace").splitlines() if ln.strip()]
+        errors = [ln for ln in lines if "error" in ln.lower()]
+        last = (errors or lines or ["(empty log)"])[-1]
+        return f"unit {u['index']}: {last[:160]}  ({logs[-1]})"
+    return ""
+
+
+def print_overview(cluster: str | None, config_dir: str | None) -> int:
+    """``nsl status`` without an expname: every stage in the registry, oldest first, with why failed ones failed."""
+    cfg = load_cluster_config(cluster, config_dir)
+    reg = Registry(registry_root(cfg))
+    recs = sorted((rec for name in reg.known() for rec in reg.stages(name) if not rec.get("dry_run")),
+                  key=lambda r: r.get("submitted_at", 0))
+    if not recs:
+        print(f"no stages in registry {reg.root}")
+        return 0
+    table = Table(title=f"stages in {reg.root}")
+    for col in ("expname", "kind", "units done", "state", "why"):
+        table.add_column(col)
+    for rec in recs:
+        state, missing = stage_status(rec, cfg)
+        done = len(rec["units"]) - len(missing)
+        table.add_row(rec["expname"], rec["kind"], f"{done}/{len(rec['units'])}", state,
+                      _why(rec) if state == "failed" else "")
+    Console(width=200).print(table)
+    return 0
+
+
 def wait(expname: str, cluster: str | None = None, config_dir: str | None = None, *,
          timeout: float | None = None, poll_s: float = 2.0) -> str:
     """Block until every stage of ``expname`` has finished or failed; returns 'finished' or 'failed'."""

@@ -59,6 +59,25 @@ def test_cli_generate_status_logs(tmp_path: Path) -> None:
     assert unknown.returncode == 2 and "no stage named 'nope'" in unknown.stderr
 
 
+def test_status_overview_names_why_a_stage_failed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.integration.pipeline.helpers import ROOT
+
+    cfg = write_config(tmp_path / "c.yaml", "local")
+    run_cmd(ctx=wrap_arguments("echo working; echo 'error: the input has no problem key' >&2; exit 3"), cluster=cfg,
+            expname="broken", log_dir=str(tmp_path / "logs"))
+    run_cmd(ctx=wrap_arguments("true"), cluster=cfg, expname="fine", log_dir=str(tmp_path / "logs2"))
+    assert wait_stage(cfg, "broken") == "failed" and wait_stage(cfg, "fine") == "finished"
+    p = subprocess.run([sys.executable, "-m", "nemo_skills_lite.cli", "status", "--cluster", cfg],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    lines = {ln.split()[1]: ln for ln in p.stdout.splitlines() if ln.startswith("│")}
+    assert "failed" in lines["broken"] and "error: the input has no problem key" in lines["broken"]
+    assert "finished" in lines["fine"] and "1/1" in lines["fine"]
+
+
 def test_command_with_sandbox_beside_it(tmp_path: Path) -> None:
     """with_sandbox=True starts the isolated sandbox service beside the command (NSL_SANDBOX_URL)."""
     import pytest
