@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--flaky-reruns", type=int, default=1, help="re-runs of a test near its time limit (default 1)")
     ap.add_argument("--cache", default=None, help="SQLite execution cache shared across runs (default: this run only)")
     ap.add_argument("--no-cache", action="store_true", help="execute every row even if identical to another")
+    ap.add_argument("--sandbox-url", default=None,
+                    help="verify through a running sandbox service (e.g. $NSL_SANDBOX_URL in a with_sandbox=True job) "
+                         "instead of starting local workers")
     ap.add_argument("--allow-unisolated", action="store_true",
                     help="run WITHOUT bubblewrap/uid isolation when bwrap is missing (trusted code only)")
     return ap
@@ -57,6 +60,22 @@ def _read_rows(path: Path) -> list[dict]:
     return rows
 
 
+def _verify_remote(rows: list[dict], args: argparse.Namespace, base: Limits | None, progress: Progress) -> list[dict]:
+    """``--sandbox-url``: the rows go to the service's ``POST /verify`` (limits travel in the rows)."""
+    from nemo_skills_lite.code_execution.client import verify_rows_remote
+
+    if base is not None:
+        raise NslError("--time-limit/--memory-limit-mb are not sent to a --sandbox-url service; put "
+                       "'time_limit'/'memory_limit_mb' in the rows instead")
+    try:
+        out = verify_rows_remote(rows, url=args.sandbox_url, stop_at_first_failure=not args.all_tests,
+                                 flaky_reruns=args.flaky_reruns)
+    except Exception as e:  # noqa: BLE001 - connection refused, HTTP error: one clear line
+        raise NslError(f"sandbox service at {args.sandbox_url}: {type(e).__name__}: {e}") from None
+    progress.update(len(out))
+    return out
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     src, dst = Path(args.input), Path(args.output)
@@ -73,18 +92,22 @@ def main(argv: list[str]) -> int:
             base = Limits(time_limit=args.time_limit, memory_limit_mb=args.memory_limit_mb or 1024).validate()
         except LimitsError as e:
             raise NslError(f"command line: {e}") from None
-    try:
-        pool = Pool(args.workers, IsolationConfig(allow_unisolated=args.allow_unisolated))
-    except SandboxUnavailable as e:
-        raise NslError(str(e)) from None
-    cache = False if args.no_cache else ExecutionCache(args.cache)
     progress = Progress("verify-code", total=len(rows))
-    try:
-        out = verify_rows(rows, pool=pool, limits=base, stop_at_first_failure=not args.all_tests,
-                          flaky_reruns=args.flaky_reruns, cache=cache,
-                          on_row_done=lambda i, r: progress.update(1))
-    finally:
-        pool.close()
+    cache: ExecutionCache | bool = False
+    if args.sandbox_url:
+        out = _verify_remote(rows, args, base, progress)
+    else:
+        try:
+            pool = Pool(args.workers, IsolationConfig(allow_unisolated=args.allow_unisolated))
+        except SandboxUnavailable as e:
+            raise NslError(str(e)) from None
+        cache = False if args.no_cache else ExecutionCache(args.cache)
+        try:
+            out = verify_rows(rows, pool=pool, limits=base, stop_at_first_failure=not args.all_tests,
+                              flaky_reruns=args.flaky_reruns, cache=cache,
+                              on_row_done=lambda i, r: progress.update(1))
+        finally:
+            pool.close()
     for row in out:
         if "_bad_line" in row:
             row["error"] = row.pop("_bad_line")

@@ -19,6 +19,13 @@ SHIPPED = {
     "opencodereasoning/reasoning-patterns-final": {"reasoning"},
     "science/question-generation": {"difficulty", "topic", "subtopic"},
     "science/question-augmentation": {"problem"},
+    "kodcode/question-zero-shot": {"topic", "subtopic", "focus"},
+    "kodcode/question-from-question": {"seed_question"},
+    "kodcode/question-from-snippet": {"snippet"},
+    "kodcode/question-from-doc": {"package", "doc"},
+    "kodcode/solution-and-tests": {"question"},
+    "kodcode/style-to-stdin": {"question", "solution", "test_code"},
+    "kodcode/style-to-function": {"question", "solution", "tests_json"},
 }
 
 
