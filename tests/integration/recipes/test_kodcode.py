@@ -4,14 +4,13 @@
   four trials per question: passing, failing, malformed; style conversions: one passing, one failing, one
   malformed) go through the recipe's own stage scripts and ``nsl verify-code`` in the real sandbox, exactly
   as the recipe chains them; the kept questions, best trials, difficulties and exports are checked.
-- ``test_recipe_end_to_end``: the recipe on the local executor with the tiny vLLM model (garbage text): every
+- ``test_recipe_end_to_end``: the recipe on the local executor and on the real local Slurm, with the tiny vLLM model (garbage text): every
   stage finishes, every trial went through the sandbox stage, outputs and the funnel report exist.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -19,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from nemo_skills_lite.pipeline.cli import wait
 from nemo_skills_lite.runtime.worker import free_port, wait_http
+from tests.integration.recipes.helpers import EXECUTORS, recipe_cluster, run_recipe, wait_all
 
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPTS = ROOT / "recipes" / "kodcode" / "scripts"
@@ -144,25 +143,24 @@ def test_scripts_with_real_sandbox(tmp_path: Path, sandbox_pool) -> None:
     assert report["headline"]["seeds"] == 8 and report["headline"]["trials"] == 16
 
 
+STAGES = ["seeds", *(f"questions-{s}" for s in ("zero_shot", "questions", "snippets", "docs")), "parse-questions",
+          "trials", "parse-trials", "verify-trials", "select", "convert", "parse-converted", "verify-converted", "export"]
+
+
 @pytest.mark.vllm
 @pytest.mark.slow
 @pytest.mark.sandbox
-def test_recipe_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vllm_server, tiny_model_dir: Path,
-                            sandbox_pool) -> None:
-    env = dict(os.environ, NSL_REGISTRY_DIR=str(tmp_path / "registry"))
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_recipe_end_to_end(executor: str, tmp_path: Path, request, vllm_server, tiny_model_dir: Path,
+                           sandbox_pool) -> None:
+    cluster = recipe_cluster(executor, tmp_path, request)
     out = tmp_path / "kc"
-    p = subprocess.run([sys.executable, "recipes/kodcode/kodcode.py", "--cluster", "local", "--output-dir", str(out),
-                        "--server-address", vllm_server.url, "--model", vllm_server.model,
-                        "--tokenizer", str(tiny_model_dir), "--seeds-per-subset", "2", "--num-trials", "2",
-                        "--tokens-to-generate", "32", "--expname-prefix", "kc-e2e"],
-                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr[-3000:]
-    assert p.stdout.count("[nsl] stage") == 14
-    monkeypatch.setenv("NSL_REGISTRY_DIR", env["NSL_REGISTRY_DIR"])  # wait() reads the recipe's registry
-    assert wait("kc-e2e-export", "local", timeout=600) == "finished"
-    stages = ["seeds", *(f"questions-{s}" for s in ("zero_shot", "questions", "snippets", "docs")), "parse-questions",
-              "trials", "parse-trials", "verify-trials", "select", "convert", "parse-converted", "verify-converted"]
-    assert all(wait(f"kc-e2e-{name}", "local", timeout=5) == "finished" for name in stages)
+    p = run_recipe("recipes/kodcode/kodcode.py", cluster, "--output-dir", str(out),
+                   "--server-address", vllm_server.url, "--model", vllm_server.model,
+                   "--tokenizer", str(tiny_model_dir), "--seeds-per-subset", "2", "--num-trials", "2",
+                   "--tokens-to-generate", "32", "--expname-prefix", "kc-e2e")
+    assert p.stdout.count("[nsl] stage") == len(STAGES)
+    wait_all(cluster, [f"kc-e2e-{name}" for name in STAGES])
     for subset in ("zero_shot", "questions", "snippets", "docs"):
         assert len(rows(out / "seeds" / f"{subset}.jsonl")) == 2
         gens = rows(out / "questions-gen" / subset / "output.jsonl")
