@@ -14,6 +14,8 @@ TASKS: dict[str, tuple[str, str]] = {
     "math_judge": ("nemo_skills_lite.inference.math_judge", "nemo_skills_lite.configs.generation:MathJudgeConfig"),
     "check_contamination": ("nemo_skills_lite.inference.check_contamination",
                             "nemo_skills_lite.configs.generation:CheckContaminationConfig"),
+    "verify_code": ("nemo_skills_lite.code_execution.verify_task",
+                    "nemo_skills_lite.configs.verification:VerifyCodeConfig"),
     "evaluate": ("nemo_skills_lite.evaluation.evaluate", "nemo_skills_lite.configs.evaluation:EvaluateConfig"),
     "prepare_data": ("nemo_skills_lite.training.prepare_data", "nemo_skills_lite.configs.prepare_data:PrepareDataConfig"),
 }

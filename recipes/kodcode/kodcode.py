@@ -37,6 +37,7 @@ ap.add_argument("--num-trials", type=int, default=10, help="solution+tests attem
 ap.add_argument("--tokens-to-generate", type=int, default=8192)
 ap.add_argument("--temperature", type=float, default=1.0)
 ap.add_argument("--top-p", type=float, default=1.0)
+ap.add_argument("--verify-chunks", type=int, default=None, help="split each sandbox verification into N jobs")
 ap.add_argument("--min-question-chars", type=int, default=20)
 ap.add_argument("--expname-prefix", default="kodcode")
 args = parse_recipe_args(ap)
@@ -57,10 +58,14 @@ def cmd(name: str, command: str, after: str | list[str], with_sandbox: bool = Fa
     return expname
 
 
-def verify(name: str, rows: str, verified: str, after: str) -> str:
-    """nsl verify-code through the sandbox service started beside the job (its own container on Slurm)."""
-    return cmd(name, f'python -m nemo_skills_lite.cli verify-code {rows} {verified} --sandbox-url "$NSL_SANDBOX_URL"',
-               after, with_sandbox=True)
+def verify(name: str, rows: str, verified_dir: str, after: str) -> str:
+    """A verify_code stage (chunked, resumable) with a sandbox service beside each job (its own container on
+    Slurm); every row gets passed/verdict/tests_total, a malformed trial (no code or tests) verdict no_tests."""
+    expname = f"{P}-{name}"
+    generate(ctx=wrap_arguments("++label_key=passed ++untested=fail"), cluster=cluster, generation_type="verify_code",
+             input_file=rows, output_dir=verified_dir, expname=expname, run_after=after,
+             num_chunks=args.verify_chunks, dependent_jobs=args.dependent_jobs, with_sandbox=True)
+    return expname
 
 
 # 1. seed inputs: one file per question source
@@ -88,8 +93,8 @@ generate(ctx=wrap_arguments(f"++prompt_config=kodcode/solution-and-tests {sampli
 # 5-7. parse every trial into a pytest row, run all of them in the sandbox, select + difficulty
 after = cmd("parse-trials", f"python {SCRIPTS}/parse_trials.py {out}/trials-gen {out}/trials/trials.jsonl",
             f"{P}-trials")
-after = verify("verify-trials", f"{out}/trials/trials.jsonl", f"{out}/trials/verified.jsonl", after)
-after = cmd("select", f"python {SCRIPTS}/select_trials.py {out}/trials/verified.jsonl "
+after = verify("verify-trials", f"{out}/trials/trials.jsonl", f"{out}/trials/verified", after)
+after = cmd("select", f"python {SCRIPTS}/select_trials.py {out}/trials/verified/output.jsonl "
             f"{out}/selected/selected.jsonl --num-trials {args.num_trials}", after)
 
 # 8-10. style conversion to stdin/stdout, parsed and verified again
@@ -98,14 +103,14 @@ generate(ctx=wrap_arguments(f"++prompt_config=kodcode/style-to-stdin {sampling}"
          run_after=after, **chunking(args), **model)
 after = cmd("parse-converted", f"python {SCRIPTS}/parse_converted.py {out}/convert-gen/output.jsonl "
             f"{out}/converted/converted.jsonl --direction to_stdin", f"{P}-convert")
-after = verify("verify-converted", f"{out}/converted/converted.jsonl", f"{out}/converted/verified.jsonl", after)
+after = verify("verify-converted", f"{out}/converted/converted.jsonl", f"{out}/converted/verified", after)
 
 # 11. SFT (question -> verified solution) and RL (question + tests) exports, funnel report
 tokenizer = "" if args.tokenizer.lower() == "none" else f"++tokenizer={args.tokenizer} "
 prepare = ("python -m nemo_skills_lite.training.prepare_data ++input_key=question ++filters.trim_solutions=false "
            "++filters.remove_contaminated=false ++filters.remove_len_outlier_problems=false " + tokenizer)
 cmd("export", f"python {SCRIPTS}/export_triplets.py {out}/selected/selected.jsonl {out}/export "
-    f"--converted {out}/converted/verified.jsonl && "
+    f"--converted {out}/converted/verified/output.jsonl && "
     f"{prepare} ++preprocessed_dataset_files={out}/export/sft-input.jsonl ++output_key=response "
     f"++output_path={out}/export/kodcode-sft.jsonl && "
     f"{prepare} ++preprocessed_dataset_files={out}/export/rl-input.jsonl ++output_format=rl "

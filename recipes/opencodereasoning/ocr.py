@@ -2,7 +2,7 @@
 
 problems from TACO/APPS/CodeContests/CodeForces, exact dedup -> decontamination against the evaluation
 benchmarks (10-gram overlap + embedding cosine >= 0.7, then an LLM check) -> R1 solutions (temperature 0.6,
-top-p 0.95, up to 16k tokens) x seeds, per language -> sandbox pass/fail -> prepare_data with the OCR
+top-p 0.95, up to 16k tokens) x seeds, per language -> sandbox pass/fail (a verify_code stage: seeds x chunks, resumable) -> prepare_data with the OCR
 filters (truncation, <think> tags, code in reasoning, final ```python/```cpp block, tree-sitter syntax)
 -> SFT jsonl + funnel report; optionally evaluation of a model on CodeContests / LiveCodeBench (pass@1) and
 the reasoning-pattern analysis (two segmentation prompts, frequencies by correctness and difficulty).
@@ -56,6 +56,7 @@ g.add_argument("--tokens-to-generate", type=int, default=16384)
 g.add_argument("--temperature", type=float, default=0.6)
 g.add_argument("--top-p", type=float, default=0.95)
 g.add_argument("--no-verify", action="store_true", help="skip running the solutions against the tests")
+g.add_argument("--verify-chunks", type=int, default=None, help="split each seed's sandbox verification into N jobs")
 g.add_argument("--tokenizer", default="Qwen/Qwen2.5-32B-Instruct", help="chat template of the SFT data")
 g = ap.add_argument_group("evaluation (optional)")
 g.add_argument("--eval-model", default=None, help="evaluate this model (e.g. the SFT result) with eval()")
@@ -137,8 +138,10 @@ for lang in languages:
     stages.append(last := f"{p}-solutions-{lang}")
     if not args.no_verify:
         ver = f"{out}/verified/{lang}"
-        last = cmd_stage(f"{p}-verify-{lang}", f"python {SCRIPTS}/verify_solutions.py {q(sol)} {q(ver)}", last,
-                         f"{ver}/logs")
+        generate(ctx=wrap_arguments(""), cluster=cluster, generation_type="verify_code", input_dir=sol, output_dir=ver,
+                 expname=f"{p}-verify-{lang}", run_after=last, num_random_seeds=args.num_solutions,
+                 num_chunks=args.verify_chunks, dependent_jobs=args.dependent_jobs, with_sandbox=True)
+        stages.append(last := f"{p}-verify-{lang}")
         sol = verified[lang] = ver
     sft = sft_files[lang] = f"{out}/sft/sft-{lang}.jsonl"
     cmd = "python -m nemo_skills_lite.training.prepare_data " + shlex.join(

@@ -171,14 +171,14 @@ def test_recipe_end_to_end(executor: str, tmp_path: Path, request, vllm_server, 
     assert len(questions) >= 1, "the 'questions' subset takes the bare answer, so garbage still yields questions"
     for seed in (0, 1):
         assert len(rows(out / "trials-gen" / f"output-rs{seed}.jsonl")) == len(questions)
-    verified = rows(out / "trials" / "verified.jsonl")
+    verified = rows(out / "trials" / "verified" / "output.jsonl")
     assert len(verified) == 2 * len(questions)  # every trial went through the sandbox stage
     assert all({"verdict", "passed", "tests_total"} <= set(r) for r in verified)
     selected = rows(out / "selected" / "selected.jsonl")
     failed = rows(out / "selected" / "selected-failed.jsonl")
     assert len(selected) + len(failed) == len(questions)
     assert len(rows(out / "convert-gen" / "output.jsonl")) == len(selected)
-    assert len(rows(out / "converted" / "verified.jsonl")) == len(selected)
+    assert len(rows(out / "converted" / "verified" / "output.jsonl")) == len(selected)
     report = json.loads((out / "report" / "report.json").read_text())
     assert report["headline"]["trials"] == len(verified) and report["headline"]["questions"] == len(questions)
     assert report["final"]["sft_rows"] == len(rows(out / "export" / "kodcode-sft.jsonl"))

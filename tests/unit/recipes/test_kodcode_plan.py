@@ -42,7 +42,7 @@ def test_real_scale_plan(tmp_path: Path) -> None:
     ws = tmp_path / "ws" / "kodcode"
     specs = {n: json.loads(next(d.glob("*.json")).read_text()) for n, d in (
         ("trials", ws / "trials-gen" / "logs" / ".nsl"), ("docs", ws / "questions-gen" / "docs" / "logs" / ".nsl"),
-        ("verify", ws / "logs" / "verify-trials" / ".nsl"), ("export", ws / "logs" / "export" / ".nsl"),
+        ("verify", ws / "trials" / "verified" / "logs" / ".nsl"), ("export", ws / "logs" / "export" / ".nsl"),
         ("select", ws / "logs" / "select" / ".nsl"))}
     trials = json.dumps(specs["trials"])
     for part in ("++prompt_config=kodcode/solution-and-tests", "++inference.temperature=1.0", "++inference.top_p=1.0",
@@ -51,10 +51,10 @@ def test_real_scale_plan(tmp_path: Path) -> None:
         assert part in trials, part
     assert "++prompt_config=kodcode/question-from-doc" in json.dumps(specs["docs"])
     verify = json.dumps(specs["verify"])
-    assert "nemo_skills_lite.cli verify-code /workspace/kodcode/trials/trials.jsonl" in verify
-    assert '--sandbox-url \\"$NSL_SANDBOX_URL\\"' in verify and specs["verify"]["with_sandbox"] is True
+    assert "nemo_skills_lite.code_execution.verify_task ++input_file=/workspace/kodcode/trials/trials.jsonl" in verify
+    assert "++label_key=passed ++untested=fail" in verify and specs["verify"]["with_sandbox"] is True
     assert specs["verify"]["sandbox_container"] == "nsl-sandbox:0.1"
-    assert "select_trials.py /workspace/kodcode/trials/verified.jsonl" in json.dumps(specs["select"])
+    assert "select_trials.py /workspace/kodcode/trials/verified/output.jsonl" in json.dumps(specs["select"])
     assert "--num-trials 10" in json.dumps(specs["select"])
     export = json.dumps(specs["export"])
     assert "++output_format=rl" in export and "kodcode_report.py /workspace/kodcode" in export

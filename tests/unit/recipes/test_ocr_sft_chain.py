@@ -1,5 +1,5 @@
 """The quality logic of the OCR recipe on hand-written R1-style solutions: the real sandbox decides pass/fail
-(verify_solutions.py), prepare_data with exactly the recipe's overrides (ocr_commands.sft_overrides) applies the
+(the recipe's verify_code stage task), prepare_data with exactly the recipe's overrides (ocr_commands.sft_overrides) applies the
 OCR filters and keeps failing solutions, and the pattern step reads the verdicts."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from nemo_skills_lite.code_execution.verify_task import main as verify_code
 from nemo_skills_lite.training.prepare_data import main as prepare_data
 from tests.fixtures.common import require
 from tests.fixtures.sandbox import sandbox_problem
@@ -21,7 +22,6 @@ def _real_sandbox() -> None:
     require(sandbox_problem() is None, f"real sandbox: {sandbox_problem()}")
 
 
-verify = load("verify_solutions")
 commands = load("ocr_commands")
 patterns = load("reasoning_patterns")
 
@@ -55,7 +55,9 @@ def test_verdicts_filters_and_pattern_labels(tmp_path: Path) -> None:
     rows = [r for r, _, _ in PYTHON]
     (sols / "output-rs0.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (sols / "output-rs1.jsonl").write_text(json.dumps(rows[0]) + "\n")  # the same solution again: deduplicated
-    assert verify.main([str(sols), str(ver), "--workers", "2"]) == 0
+    for seed in (0, 1):  # what the verify_code stage runs per seed file
+        assert verify_code([f"++input_file={sols}/output-rs{seed}.jsonl", f"++output_file={ver}/output-rs{seed}.jsonl",
+                            "++workers=2"]) == 0
     verified = [json.loads(x) for x in (ver / "output-rs0.jsonl").read_text().splitlines()]
     assert [r.get("is_correct") for r in verified] == [c for _, c, _ in PYTHON]
     assert verified[1]["verdict"] == "wrong_answer" and verified[0]["tests_passed"] == 2
@@ -88,7 +90,7 @@ def test_cpp_solutions_use_the_cpp_block_and_grammar(tmp_path: Path) -> None:
     rows = [_solution(SUM, THINK + good), _solution(SUM, THINK + good.replace("a + b <<", "a + <<")),
             _solution(SUM, THINK + GOOD)]  # a python block in the C++ run: no ```cpp block
     (sols / "output-rs0.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    assert verify.main([str(sols), str(ver)]) == 0
+    assert verify_code([f"++input_file={sols}/output-rs0.jsonl", f"++output_file={ver}/output-rs0.jsonl"]) == 0
     assert [json.loads(x)["is_correct"] for x in (ver / "output-rs0.jsonl").read_text().splitlines()][:2] == [True, False]
     out, rejected = tmp_path / "sft-cpp.jsonl", tmp_path / "rej.jsonl"
     assert prepare_data(commands.sft_overrides("cpp", f"{ver}/output-rs*.jsonl", str(out), str(rejected), None)) == 0
