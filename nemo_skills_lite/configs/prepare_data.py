@@ -14,6 +14,12 @@ from typing import Any
 from nemo_skills_lite.utils.errors import NslError
 
 DOWNSAMPLING_METHODS = (None, "random", "fair")
+CHAT_FORMATS = (None, "nemotron", "llama")
+CODE_TEXT_FILTERS = (None, "all", "majority_code", "majority_text", "any_code")
+# NeMo-Skills' nemo_skills/prompt/code_tags/*.yaml: the text that opens a code block to execute
+CODE_TAGS = {"openmath": "<tool_call>", "nemotron": "<llm-code>\n", "qwen": "```python\n",
+             "llama3": "<|python_tag|>", "nemotron-tool": "<TOOLCALL>",
+             "gpt-oss-cpp": "<|start|>assistant<|channel|>analysis to=cpp code<|message|>"}
 OUTPUT_FORMATS = ("sft", "messages", "rl")
 CODE_LANGUAGES = ("any", "python", "cpp")
 
@@ -40,6 +46,9 @@ class FiltersConfig:
     majority_filter: bool = False
     drop_incorrect_code_blocks: bool = False
     drop_incorrect_arithmetic: bool = False
+    split_arithmetic: bool = False  # '1 + 2 + 3 = 6' -> '1 + 2 + 3 = 3 + 3 = 6'
+    remove_no_code: bool = False  # drop solutions without both <tool_call> and </tool_call>
+    code_text_filter: str | None = None  # per problem: all, majority_code, majority_text or any_code (needs code_tags)
     # OpenCodeReasoning post-processing (off by default)
     validate_think_tags: bool = False  # both tags ok; only </think> -> prepend <think>; neither -> drop
     drop_code_in_reasoning: bool = False  # a fenced block inside <think>...</think> -> drop
@@ -66,6 +75,7 @@ class PrepareDataConfig:
     add_incorrect: bool = False
     add_unlabeled: bool = False
     use_judgement: bool = False  # correctness from `judgement` ("Judgement: Yes") instead of symbolic_correct
+    add_code_execution_counts: bool = False  # add `total_code_executions` (the solution's code-execution budget)
     deduplicate: bool = True  # drop repeated (input, output) pairs
 
     contamination_file: str | None = None  # rows {<input_key>, contaminated: bool}
@@ -85,6 +95,8 @@ class PrepareDataConfig:
     do_shuffle: bool = True
 
     output_format: str = "sft"  # sft (input/output strings), messages (chat list) or rl (prompt + expected_answer)
+    chat_format: str | None = None  # sft only: null (input/output), nemotron or llama (NeMo `conversations` rows)
+    code_tags: str | None = None  # code_text_filter: openmath, nemotron, qwen, llama3, ... or a YAML with code_begin
     exclude_optional_keys: bool = True  # keep only input/output/expected_answer (+ metadata)
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -110,6 +122,18 @@ class PrepareDataConfig:
         if self.output_format not in OUTPUT_FORMATS:
             raise NslError(f"prepare_data: output_format '{self.output_format}' is not valid; "
                            f"valid: {', '.join(OUTPUT_FORMATS)}")
+        if (self.chat_format.lower() if isinstance(self.chat_format, str) else None) not in CHAT_FORMATS:
+            raise NslError(f"prepare_data: chat_format '{self.chat_format}' is not valid; valid: null (input/output "
+                           "rows rendered with ++tokenizer's chat template), nemotron, llama")
+        if self.chat_format is not None and self.output_format != "sft":
+            raise NslError(f"prepare_data: chat_format={self.chat_format} writes SFT conversations; it needs "
+                           f"output_format=sft (got {self.output_format})")
+        if self.filters.code_text_filter not in CODE_TEXT_FILTERS:
+            raise NslError(f"prepare_data: filters.code_text_filter '{self.filters.code_text_filter}' is not valid; "
+                           f"valid: null, {', '.join(CODE_TEXT_FILTERS[1:])}")
+        if self.filters.code_text_filter is not None and not self.code_tags:
+            raise NslError(f"prepare_data: filters.code_text_filter needs ++code_tags=NAME ({', '.join(CODE_TAGS)}) "
+                           "or a YAML path with code_begin, to tell code solutions from text ones")
         if self.code_language not in CODE_LANGUAGES:
             raise NslError(f"prepare_data: code_language '{self.code_language}' is not valid; "
                            f"valid: {', '.join(CODE_LANGUAGES)}")

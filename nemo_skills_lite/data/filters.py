@@ -7,14 +7,14 @@ Pure and per-row, so the chain can run in worker processes.
 
 from __future__ import annotations
 
-import ast
 import json
-import math
-import operator
 import re
 from pathlib import Path
 from typing import Any, Callable
 
+from nemo_skills_lite.configs.prepare_data import CODE_TAGS, CODE_TEXT_FILTERS
+from nemo_skills_lite.data import arithmetic
+from nemo_skills_lite.data.arithmetic import arithmetic_errors, safe_eval  # noqa: F401 - re-exported
 from nemo_skills_lite.utils.errors import NslError
 
 RowFilter = Callable[[dict[str, Any]], "str | None"]
@@ -164,52 +164,76 @@ def remove_len_outliers(key: str, count_tokens: Callable[[str], int], min_length
     return f
 
 
-# --- arithmetic check -------------------------------------------------------------------------
-
-_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-        ast.Pow: operator.pow, ast.USub: operator.neg, ast.UAdd: operator.pos}
-# a run of digits/operators/parens/spaces containing '=' and at least one operator
-_ARITH_RE = re.compile(r"[\d.()][\d.\s+\-*/()^]*(?:\s*=[\d.\s+\-*/()^]*[\d.)])+")
-
-
-def safe_eval(expr: str) -> float:
-    """Evaluate + - * / ** and parentheses over numbers; anything else raises ValueError."""
-    tree = ast.parse(expr.replace("^", "**").strip(), mode="eval")
-
-    def ev(node: ast.AST) -> float:
-        if isinstance(node, ast.Expression):
-            return ev(node.body)
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-            return node.value
-        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-            left, right = ev(node.left), ev(node.right)
-            if isinstance(node.op, ast.Pow) and abs(right) > 64:
-                raise ValueError("exponent too large")
-            return _OPS[type(node.op)](left, right)
-        if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
-            return _OPS[type(node.op)](ev(node.operand))
-        raise ValueError("not arithmetic")
-
-    return ev(tree)
-
-
-def arithmetic_errors(text: str, rel_tol: float = 1e-4) -> list[str]:
-    """Equalities like '3 * 8 / 4 = 100' whose left side does not evaluate to the right side."""
-    bad = []
-    for m in _ARITH_RE.finditer(text):
-        parts = [p.strip() for p in m.group(0).split("=")]
-        if len(parts) < 2 or not any(op in parts[0] for op in "+-*/^"):
-            continue
-        try:
-            lhs, rhs = safe_eval(parts[0]), safe_eval(parts[-1])
-        except (ValueError, SyntaxError, ZeroDivisionError, OverflowError, TypeError, RecursionError):
-            continue
-        if not math.isclose(lhs, rhs, rel_tol=rel_tol):
-            bad.append(m.group(0).strip())
-    return bad
-
+# --- arithmetic (data/arithmetic.py) ---------------------------------------------------------
 
 def drop_incorrect_arithmetic(key: str, rel_tol: float = 1e-4) -> RowFilter:
     def f(row: dict[str, Any]) -> str | None:
         return "incorrect_arithmetic" if arithmetic_errors(_text(row, key), rel_tol) else None
     return f
+
+
+def split_arithmetic(key: str) -> RowFilter:
+    """NeMo-Skills' SplitArithmetic: '1 + 2 + 3 + 4 = 10' -> '1 + 2 + 3 + 4 = 3 + 3 + 4 = 6 + 4 = 10'."""
+    def f(row: dict[str, Any]) -> str | None:
+        text = _text(row, key)
+        new = arithmetic.split_arithmetic(text)
+        if new != text:
+            row[key] = new
+        return None
+    return f
+
+
+# --- tool-use (code execution) solutions ---------------------------------------------------
+
+CODE_EXECUTIONS_KEY = "total_code_executions"
+_REMAINING_RE = re.compile(r"Remaining code executions: (\d+).")
+_OUT_OF_EXECUTIONS = "You have run out of code executions!"
+
+
+def remove_no_code(key: str) -> RowFilter:
+    """NeMo-Skills' remove_no_code: drop unless the solution has both <tool_call> and </tool_call>."""
+    return drop_if_missing_all(key, ("<tool_call>", "</tool_call>"), "no_code")
+
+
+def add_code_execution_counts(key: str) -> RowFilter:
+    """NeMo-Skills' AddCodeExecutionsCounts: ``total_code_executions`` = the budget the solution was run with.
+
+    The first 'Remaining code executions: N.' the sandbox printed means N + 1 were allowed; only
+    'You have run out of code executions!' means 1; neither means 0."""
+    def f(row: dict[str, Any]) -> str | None:
+        text = _text(row, key)
+        m = _REMAINING_RE.search(text)
+        row[CODE_EXECUTIONS_KEY] = int(m.group(1)) + 1 if m else int(_OUT_OF_EXECUTIONS in text)
+        return None
+    return f
+
+
+def code_begin_token(code_tags: str) -> str:
+    """The code-block opening of NeMo-Skills' code tags (a name or a YAML file with ``code_begin``)."""
+    if code_tags in CODE_TAGS:
+        return CODE_TAGS[code_tags]
+    path = Path(code_tags)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        import yaml
+
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and isinstance(data.get("code_begin"), str) and data["code_begin"]:
+            return data["code_begin"]
+        raise NslError(f"code_tags file {path} has no non-empty 'code_begin' string")
+    raise NslError(f"code_tags '{code_tags}' is not valid; valid: {', '.join(CODE_TAGS)} "
+                   "or a YAML file with a 'code_begin' key")
+
+
+def code_text_keep(filter_type: str, n_code: int, n_total: int) -> tuple[bool, bool]:
+    """NeMo-Skills' CodeTextFilter for one problem: (keep its code solutions, keep its text solutions)."""
+    half = n_total // 2
+    if filter_type == "all":
+        return True, False
+    if filter_type == "majority_code":
+        return True, n_code <= half
+    if filter_type == "majority_text":
+        return n_code > half, n_code <= half
+    if filter_type == "any_code":
+        return True, n_code == 0
+    raise NslError(f"filters.code_text_filter '{filter_type}' is not valid; "
+                   f"valid: null, {', '.join(CODE_TEXT_FILTERS[1:])}")

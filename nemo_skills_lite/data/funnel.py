@@ -23,6 +23,7 @@ class StepCount:
     name: str
     rows_in: int = 0
     drops: Counter = field(default_factory=Counter)
+    modified: int = 0  # kept rows the step edited (trimmed, expanded, a field added)
 
     @property
     def dropped(self) -> int:
@@ -44,21 +45,22 @@ class Funnel:
             self.steps[name] = StepCount(name)
         return self.steps[name]
 
-    def count(self, name: str, rows_in: int, drops: dict[str, int] | None = None) -> None:
+    def count(self, name: str, rows_in: int, drops: dict[str, int] | None = None, modified: int = 0) -> None:
         s = self.step(name)
         s.rows_in += rows_in
+        s.modified += modified
         if drops:
             s.drops.update(drops)
 
     def merge(self, data: dict[str, Any]) -> None:
-        """Add a batch's counts: {step: {"in": n, "drops": {reason: k}}} plus optional "__hist__"."""
+        """Add a batch's counts: {step: {"in": n, "drops": {reason: k}, "modified": m}} plus optional "__hist__"."""
         for name, c in data.items():
             if name == "__hist__":
                 for key, counts in c.items():
                     self.hists.setdefault(key, np.zeros(len(LENGTH_BIN_EDGES), dtype=np.int64))
                     self.hists[key] += np.asarray(counts, dtype=np.int64)
                 continue
-            self.count(name, c["in"], c.get("drops"))
+            self.count(name, c["in"], c.get("drops"), c.get("modified", 0))
 
     def add_lengths(self, key: str, lengths: list[int]) -> None:
         h = self.hists.setdefault(key, np.zeros(len(LENGTH_BIN_EDGES), dtype=np.int64))
@@ -67,17 +69,21 @@ class Funnel:
     # --- reporting ------------------------------------------------------------------------
 
     def table(self) -> str:
-        rows = [("step", "in", "dropped", "out", "reasons")]
+        """Per-step text table; a 'modified' column appears when some step edited rows."""
+        show_mod = any(s.modified for s in self.steps.values())
+        rows = [("step", "in", "dropped", "out") + (("modified",) if show_mod else ()) + ("reasons",)]
         for s in self.steps.values():
             reasons = ", ".join(f"{r}={n}" for r, n in s.drops.most_common()) or "-"
-            rows.append((s.name, str(s.rows_in), str(s.dropped), str(s.rows_out), reasons))
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+            mod = (str(s.modified or "-"),) if show_mod else ()
+            rows.append((s.name, str(s.rows_in), str(s.dropped), str(s.rows_out)) + mod + (reasons,))
+        n = len(rows[0]) - 1
+        widths = [max(len(r[i]) for r in rows) for i in range(n)]
         lines = []
         for j, r in enumerate(rows):
-            lines.append("  ".join(r[i].ljust(widths[i]) if i == 0 else r[i].rjust(widths[i]) for i in range(4))
-                         + "  " + r[4])
+            lines.append("  ".join(r[i].ljust(widths[i]) if i == 0 else r[i].rjust(widths[i]) for i in range(n))
+                         + "  " + r[n])
             if j == 0:
-                lines.append("-" * (sum(widths) + 8 + len("reasons")))
+                lines.append("-" * (sum(widths) + 2 * n + len("reasons")))
         return "\n".join(lines)
 
     def summary(self) -> str:
@@ -93,7 +99,7 @@ class Funnel:
     def to_dict(self) -> dict[str, Any]:
         return {
             "steps": [{"name": s.name, "in": s.rows_in, "dropped": s.dropped, "out": s.rows_out,
-                       "drops": dict(s.drops)} for s in self.steps.values()],
+                       "modified": s.modified, "drops": dict(s.drops)} for s in self.steps.values()],
             "length_unit": self.length_unit,
             "length_bin_edges": LENGTH_BIN_EDGES.tolist(),
             "length_histograms": {k: v.tolist() for k, v in self.hists.items()},

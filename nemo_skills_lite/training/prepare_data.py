@@ -26,7 +26,7 @@ from typing import Any, Iterator
 from nemo_skills_lite.configs.prepare_data import PrepareDataConfig
 from nemo_skills_lite.data.funnel import Funnel
 from nemo_skills_lite.data.io import RowWriter, expand_inputs, input_format, iter_jsonl_lines, iter_rows
-from nemo_skills_lite.training.spill import Spill, final_order, write_output
+from nemo_skills_lite.training.spill import Spill, code_text_select, final_order, write_output
 from nemo_skills_lite.training.steps import BatchResult, Chain, init_worker, run_worker_batch
 from nemo_skills_lite.utils.errors import NslError, run_main
 from nemo_skills_lite.utils.overrides import parse_overrides
@@ -142,13 +142,13 @@ def run(cfg: PrepareDataConfig, *, log=None) -> PrepareResult:
                 funnel.merge(res.counts)
                 dups = 0
                 kept_lengths: dict[str, list[int]] = {k: [] for k in res.lengths}
-                for j, (key, group, line) in enumerate(res.kept):
+                for j, (key, group, line, has_code) in enumerate(res.kept):
                     if cfg.deduplicate and key in seen:
                         dups += 1
                         continue
                     if cfg.deduplicate:
                         seen.add(key)
-                    spill.add(line, group)
+                    spill.add(line, group, has_code)
                     for k, lens in res.lengths.items():
                         kept_lengths[k].append(lens[j])
                 for k, lens in kept_lengths.items():
@@ -177,12 +177,17 @@ def run(cfg: PrepareDataConfig, *, log=None) -> PrepareResult:
         if progress.total is not None:
             progress.total = progress.done
 
+        keep = None
+        if chain.code_begin is not None:  # NeMo-Skills' code_text_filter: per problem, after dedup
+            keep, drops = code_text_select(spill.groups, spill.has_code, cfg.filters.code_text_filter)
+            funnel.count("code_text_filter", len(spill), dict(drops))
+        n_left = len(spill) if keep is None else len(keep)
         order = final_order(len(spill), spill.groups, cfg.downsampling_method, cfg.num_output_samples,
-                            cfg.random_seed, cfg.do_shuffle)
+                            cfg.random_seed, cfg.do_shuffle, keep)
         if cfg.downsampling_method is not None:
-            kept_n = len(spill) if order is None else len(order)
-            funnel.count("downsample", len(spill), {cfg.downsampling_method: len(spill) - kept_n}
-                         if len(spill) > kept_n else None)
+            kept_n = n_left if order is None else len(order)
+            funnel.count("downsample", n_left, {cfg.downsampling_method: n_left - kept_n}
+                         if n_left > kept_n else None)
         written = write_output(spill, order, output_path)
         if rejected is not None:
             rejected.close()

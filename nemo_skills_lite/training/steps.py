@@ -1,8 +1,9 @@
 """The per-row part of prepare_data: read-stage selection, the filter chain, formatting.
 
 ``Chain(cfg).process_batch(items)`` takes raw input lines and returns the kept output rows (already
-serialised, with their dedup and group keys), per-step drop counts, kept-length histograms and,
-if asked, the rejected rows with ``drop_step``/``drop_reason``. It holds no state across batches,
+serialised, with their dedup and group keys and whether they hold code for ``filters.code_text_filter``),
+per-step drop and modified-row counts, kept-length histograms and, if asked, the rejected rows with
+``drop_step``/``drop_reason``. It holds no state across batches,
 so batches can run in worker processes in any number.
 """
 
@@ -55,7 +56,7 @@ def correctness(row: dict[str, Any], use_judgement: bool) -> bool | None:
 
 @dataclass
 class BatchResult:
-    kept: list[tuple[int, int, str]]  # (dedup hash, group hash, output json line)
+    kept: list[tuple[int, int, str, bool]]  # (dedup hash, group hash, output json line, solution has code)
     counts: dict[str, Any]
     rejected: list[str]
     lengths: dict[str, list[int]]  # per kept row, in `kept` order: lengths of input / output
@@ -76,11 +77,17 @@ class Chain:
         self.rl = cfg.output_format == "rl"
         self.tokenizer = load_tokenizer(cfg.tokenizer_path) if cfg.tokenizer_path else None
         self.steps: list[tuple[str, F.RowFilter]] = self._build(log)
+        # filters.code_text_filter works on whole problems (prepare_data.run); rows only carry the flag
+        self.code_begin = (F.code_begin_token(cfg.code_tags) if cfg.filters.code_text_filter and not self.rl
+                           else None)
+        if cfg.filters.code_text_filter and self.rl:
+            log("prepare_data: filters.code_text_filter works on generations; skipped for output_format=rl")
         prompt = load_prompt(cfg.prompt_config, cfg.system_message) if cfg.prompt_config else None
+        keep = (F.CODE_EXECUTIONS_KEY,) if cfg.add_code_execution_counts else ()
         self.formatter = Formatter(input_key=cfg.input_key, output_key=cfg.output_key,
                                    output_format=cfg.output_format, prompt=prompt, tokenizer=self.tokenizer,
-                                   system_message=cfg.system_message,
-                                   exclude_optional_keys=cfg.exclude_optional_keys, metadata=cfg.metadata)
+                                   system_message=cfg.system_message, exclude_optional_keys=cfg.exclude_optional_keys,
+                                   metadata=cfg.metadata, chat_format=cfg.chat_format, keep_keys=keep)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text, add_special_tokens=False))
@@ -101,14 +108,17 @@ class Chain:
              lambda: F.drop_if_contains(out, F.CODE_ERROR_PATTERNS, "code_error")),
             (f.remove_matplotlib, "remove_matplotlib",
              lambda: F.drop_if_contains(out, F.MATPLOTLIB_PATTERNS, "matplotlib")),
+            (f.remove_no_code, "remove_no_code", lambda: F.remove_no_code(out)),
             (f.remove_verification_code, "remove_verification_code",
              lambda: F.drop_if_contains(out, F.VERIFICATION_CODE_PATTERNS, "verification_code")),
             (f.drop_incorrect_code_blocks, "drop_incorrect_code_blocks", lambda: F.drop_incorrect_code_blocks(out)),
             (f.trim_solutions, "trim_solutions", lambda: F.trim_solutions(out)),
             (f.drop_incorrect_arithmetic, "drop_incorrect_arithmetic", lambda: F.drop_incorrect_arithmetic(out)),
+            (f.split_arithmetic, "split_arithmetic", lambda: F.split_arithmetic(out)),
             (f.remove_len_outlier_solutions, "remove_len_outlier_solutions",
              lambda: F.remove_len_outliers(out, self.count_tokens, cfg.min_solution_length, cfg.max_solution_length,
                                            cfg.use_chars_for_min_length, "solution")),
+            (cfg.add_code_execution_counts, "add_code_execution_counts", lambda: F.add_code_execution_counts(out)),
         ]
         if f.remove_contaminated:
             if cfg.contamination_file:
@@ -127,7 +137,8 @@ class Chain:
             if not enabled:
                 continue
             if self.rl:
-                log(f"prepare_data: filters.{name} works on generations; skipped for output_format=rl")
+                key = name if name == "add_code_execution_counts" else f"filters.{name}"
+                log(f"prepare_data: {key} works on generations; skipped for output_format=rl")
                 continue
             steps.append((name, make()))
         return steps
@@ -155,11 +166,11 @@ class Chain:
         return None
 
     def process_batch(self, items: list[tuple[bytes | dict, bool]], want_rejected: bool) -> BatchResult:
-        cfg = self.cfg
+        cfg, out_key = self.cfg, self.cfg.output_key
         names = ["read"] + [n for n, _ in self.steps] + ["format"]
-        rows_in = Counter()
+        rows_in, modified = Counter(), Counter()
         drops: dict[str, Counter] = {n: Counter() for n in names}
-        kept: list[tuple[int, int, str]] = []
+        kept: list[tuple[int, int, str, bool]] = []
         rejected: list[str] = []
         texts: dict[str, list[str]] = {}
         for raw, preprocessed in items:
@@ -169,15 +180,20 @@ class Chain:
             if reason is None:
                 for name, fn in self.steps:
                     rows_in[name] += 1
+                    before, n_keys = row.get(out_key), len(row)
                     reason = fn(row)
                     if reason is not None:
                         step = name
                         break
+                    after = row.get(out_key)
+                    if len(row) != n_keys or (after is not before and after != before):
+                        modified[name] += 1
             if reason is None:
                 rows_in["format"] += 1
                 out = self.formatter(row)
                 key = _h64(row[cfg.input_key]) if self.rl else _h64(row[cfg.input_key], row[cfg.output_key])
-                kept.append((key, _h64(row[cfg.input_key]), json.dumps(out, ensure_ascii=False)))
+                has_code = self.code_begin is not None and self.code_begin in row[out_key]
+                kept.append((key, _h64(row[cfg.input_key]), json.dumps(out, ensure_ascii=False), has_code))
                 for k, text in self.formatter.texts_for_lengths(out).items():
                     texts.setdefault(k, []).append(text)
                 continue
@@ -185,7 +201,8 @@ class Chain:
             if want_rejected:
                 row["drop_step"], row["drop_reason"] = step, reason
                 rejected.append(json.dumps(row, ensure_ascii=False))
-        counts: dict[str, Any] = {n: {"in": rows_in[n], "drops": dict(drops[n])} for n in names}
+        counts: dict[str, Any] = {n: {"in": rows_in[n], "drops": dict(drops[n]), "modified": modified[n]}
+                                  for n in names}
         lengths = {k: self._lengths(t) for k, t in texts.items()}
         return BatchResult(kept, counts, rejected, lengths)
 
