@@ -43,6 +43,26 @@ def wait_all(cluster: str, stages: list[str], timeout: float = 900) -> None:
     assert [wait(name, cluster, timeout=10) for name in stages] == ["finished"] * len(stages)
 
 
+def slurm_job_states(registry_dir: Path, stages: list[str], timeout: float = 120) -> set[str]:
+    """The final Slurm states of every job the stages submitted. A job writes its marker before it tears down
+    its server/sandbox and exits, so 'finished' can come a few seconds before the job leaves RUNNING."""
+    import time
+
+    from nemo_skills_lite.cluster.slurm import Slurm
+    from nemo_skills_lite.pipeline.registry import Registry
+
+    reg = Registry(registry_dir)
+    assert set(stages) <= set(reg.known())
+    job_ids = [j for name in stages for rec in reg.stages(name) for level in rec["levels"] for j in level]
+    assert len(job_ids) >= len(stages)
+    deadline = time.monotonic() + timeout
+    while True:
+        states = set(Slurm().states(job_ids).values())
+        if not states & {"PENDING", "RUNNING", "COMPLETING", "CONFIGURING"} or time.monotonic() > deadline:
+            return states
+        time.sleep(1)
+
+
 def rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
 

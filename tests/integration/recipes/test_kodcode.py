@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from nemo_skills_lite.runtime.worker import free_port, wait_http
-from tests.integration.recipes.helpers import EXECUTORS, recipe_cluster, run_recipe, wait_all
+from tests.integration.recipes.helpers import EXECUTORS, recipe_cluster, run_recipe, slurm_job_states, wait_all
 
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPTS = ROOT / "recipes" / "kodcode" / "scripts"
@@ -161,6 +161,8 @@ def test_recipe_end_to_end(executor: str, tmp_path: Path, request, vllm_server, 
                    "--tokens-to-generate", "32", "--expname-prefix", "kc-e2e")
     assert p.stdout.count("[nsl] stage") == len(STAGES)
     wait_all(cluster, [f"kc-e2e-{name}" for name in STAGES])
+    if executor == "slurm":  # every stage really ran as Slurm jobs, the sandbox ones included
+        assert slurm_job_states(tmp_path / "registry", [f"kc-e2e-{name}" for name in STAGES]) == {"COMPLETED"}
     for subset in ("zero_shot", "questions", "snippets", "docs"):
         assert len(rows(out / "seeds" / f"{subset}.jsonl")) == 2
         gens = rows(out / "questions-gen" / subset / "output.jsonl")

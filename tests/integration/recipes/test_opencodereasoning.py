@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from nemo_skills_lite.cluster.slurm import Slurm
-from nemo_skills_lite.pipeline.registry import Registry
 from tests.fixtures.common import require
 from tests.fixtures.sandbox import sandbox_problem
-from tests.integration.recipes.helpers import EXECUTORS, ROOT, recipe_cluster, rows, run_recipe, wait_all
+from tests.integration.recipes.helpers import (EXECUTORS, ROOT, recipe_cluster, rows, run_recipe, slurm_job_states,
+                                               wait_all)
 
 DATA = ROOT / "tests" / "data" / "recipes" / "ocr"
 
@@ -47,10 +46,7 @@ def test_ocr_recipe_chain(executor: str, tmp_path: Path, request, vllm_server, t
     names = [f"t-ocr-{s}" for s in STAGES]
     wait_all(cluster, names)
     if executor == "slurm":  # every stage really ran as Slurm jobs, the sandbox ones included
-        reg = Registry(tmp_path / "registry")
-        assert set(names) <= set(reg.known())
-        job_ids = [j for name in reg.known() for rec in reg.stages(name) for level in rec["levels"] for j in level]
-        assert len(job_ids) >= len(names) and set(Slurm().states(job_ids).values()) == {"COMPLETED"}
+        assert slurm_job_states(tmp_path / "registry", names) == {"COMPLETED"}
     out = ws / "open-code-reasoning"
 
     problems = rows(out / "problems" / "problems.jsonl")  # taco 2 + apps 1 (its other row is taco's) + cc 2

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from nemo_skills_lite.cluster.slurm import Slurm
-from nemo_skills_lite.pipeline.registry import Registry
-from tests.integration.recipes.helpers import EXECUTORS, ROOT, recipe_cluster, rows, run_recipe, wait_all
+from tests.integration.recipes.helpers import (EXECUTORS, ROOT, recipe_cluster, rows, run_recipe, slurm_job_states,
+                                               wait_all)
 
 FIXTURE = ROOT / "tests" / "data" / "curation" / "nemo_skills_math_output_rs0.jsonl"
 STAGES = ["r1-0528-math-solutions", "r1-0528-math-solutions-judge", "change-to-majority-if-no-correct",
@@ -36,10 +35,7 @@ def test_math_recipe_chain(executor: str, tmp_path: Path, request, vllm_server, 
     wait_all(cluster, STAGES)
 
     if executor == "slurm":  # every stage really ran as Slurm jobs
-        reg = Registry(tmp_path / "registry")
-        assert reg.known() == sorted(STAGES)
-        job_ids = [j for name in STAGES for rec in reg.stages(name) for level in rec["levels"] for j in level]
-        assert len(job_ids) >= len(STAGES) and set(Slurm().states(job_ids).values()) == {"COMPLETED"}
+        assert slurm_job_states(tmp_path / "registry", STAGES) == {"COMPLETED"}
     sdg = ws / "open-reasoning" / "sdg"
     for seed in (0, 1):
         solutions = rows(sdg / "solutions" / f"output-rs{seed}.jsonl")

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.recipes.helpers import EXECUTORS, recipe_cluster, rows as _rows, run_recipe, wait_all
+from tests.integration.recipes.helpers import (EXECUTORS, recipe_cluster, rows as _rows, run_recipe,
+                                               slurm_job_states, wait_all)
 
 STAGES = ["science-topics", "science-questions", "science-questions-parse", "science-augmentation",
           "science-augmentation-parse", "r1-0528-science-solutions", "science-majority", "prepare-for-sft-science"]
@@ -42,6 +43,8 @@ def test_science_recipe_chain(executor: str, tmp_path: Path, request, vllm_serve
                    "--num-solutions", "2", "--question-tokens", "32", "--tokens-to-generate", "32")
     assert p.stdout.count("[nsl] stage") == len(STAGES)
     wait_all(cluster, STAGES)
+    if executor == "slurm":  # every stage really ran as Slurm jobs
+        assert slurm_job_states(tmp_path / "registry", STAGES) == {"COMPLETED"}
 
     sci = ws / "open-reasoning" / "sdg" / "science"
     topic_rows = _rows(sci / "topics.jsonl")
