@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nemo_skills_lite.cluster import local
+from nemo_skills_lite.cluster import local_state
 from nemo_skills_lite.cluster.config import ClusterConfig
 from nemo_skills_lite.cluster.sbatch import ArraySlice, render_sbatch
 from nemo_skills_lite.cluster.slurm import TERMINAL, Slurm
@@ -134,7 +134,7 @@ class LocalBackend:
         if dry_run:  # nothing to render for local runs: the stage spec (already written) is the plan
             return Submission(levels=[[f"local:dry:{stage.stage_id}"]])
         cpus = min(self.cfg.local_cpus or os.cpu_count() or 1, throttle or 10**6)
-        state = local.state_path(stage)
+        state = local_state.state_path(stage)
         args = {"spec": stage.spec_path, "units": units, "after": [a.removeprefix("local:") for a in after],
                 "dep_type": self.cfg.dependency_type, "cpus": cpus, "gpus": self.gpus(),
                 "signal_before_s": self.cfg.signal_before_timeout_s}
@@ -142,25 +142,33 @@ class LocalBackend:
         atomic_write_text(args_path, json.dumps(args))
         atomic_write_text(state, json.dumps({"stage": "PENDING", "units": {str(u): "PENDING" for u in units}}))
         with open(Path(stage.log_dir) / f"{stage.stage_id}-runner.log", "ab") as log:
-            subprocess.Popen([sys.executable, "-m", "nemo_skills_lite.cluster.local", args_path],
-                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=CODE_DIR)
+            proc = subprocess.Popen([sys.executable, "-m", "nemo_skills_lite.cluster.local", args_path],
+                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=CODE_DIR)
+        atomic_write_text(local_state.pid_path(state), str(proc.pid))  # a runner that dies at once is noticed too
         return Submission(levels=[[f"local:{state}"]])
 
     def states(self, job_ids: list[str]) -> dict[str, str]:
         out = {}
         for j in job_ids:
-            st = local.read_state(j.removeprefix("local:"))
+            st = local_state.read_state(j.removeprefix("local:"))
             for u, s in st["units"].items():
                 out[f"{j}_{u}"] = s
         return out
 
     def cancel(self, job_ids: list[str]) -> None:
+        """SIGTERM the stage runners (which stop their units); a runner that is gone leaves its unit
+        processes orphaned: their process groups get the SIGTERM directly."""
         for j in job_ids:
-            pid = local.read_state(j.removeprefix("local:")).get("pid")
-            if pid:
+            path = j.removeprefix("local:")
+            st = local_state.read_state(path)
+            if st.get("stage") in local_state.FINISHED:
+                continue
+            targets = [(st.get("pid"), os.kill)] if local_state.alive(st.get("pid"), local_state.args_path(path)) \
+                else [(pid, os.killpg) for u, pid in st.get("procs", {}).items() if st["units"].get(u) == "RUNNING"]
+            for pid, kill in targets:
                 try:
-                    os.kill(pid, 15)
-                except ProcessLookupError:
+                    kill(pid, 15)
+                except (ProcessLookupError, PermissionError):
                     pass
 
 

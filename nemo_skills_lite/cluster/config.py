@@ -8,6 +8,7 @@ expanded from the environment; an unset variable is an error naming the file and
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass, field, fields
@@ -71,9 +72,19 @@ class ClusterConfig:
     def uses_containers(self) -> bool:
         return bool(self.containers)
 
+    def partition_for(self, requested: str | None, gpus: int) -> str | None:
+        """The one place that picks a job's partition: the call's ``partition=``, else ``partition`` for
+        jobs with GPUs and ``cpu_partition`` (falling back to ``partition``) for jobs without."""
+        return requested or (self.partition if gpus else (self.cpu_partition or self.partition))
+
     def timeout_for(self, partition: str | None) -> str | None:
-        key = partition or self.partition
-        return self.timeouts.get(key) if key else self.timeouts.get("default")
+        """Time limit of a job sent to ``partition`` (from ``partition_for``); ``default`` without one."""
+        return self.timeouts.get(partition) if partition else self.timeouts.get("default")
+
+    def with_mounts(self, extra: tuple[Mount, ...]) -> "ClusterConfig":
+        """This config with a stage's ``mount_paths`` added (path checks and host-path mapping)."""
+        new = tuple(m for m in extra if m not in self.mounts)
+        return dataclasses.replace(self, mounts=(*self.mounts, *new)) if new else self
 
     def container(self, key: str, *, what: str) -> str | None:
         """Image for ``key`` (vllm, sandbox, nemo-skills, ...) or None on a host-mode cluster."""
@@ -86,13 +97,13 @@ class ClusterConfig:
 
     def host_path(self, path: str) -> str:
         """Container path -> the host path behind it (mount with the longest container prefix)."""
-        best = None
-        for m in self.mounts:
-            root = m.container.rstrip("/")
-            if path == root or path.startswith(root + "/"):
-                if best is None or len(root) > len(best.container.rstrip("/")):
-                    best = m
-        return best.host.rstrip("/") + path[len(best.container.rstrip("/")):] if best else path
+        return _remap(path, [(m.container, m.host) for m in self.mounts])
+
+    def container_path(self, path: str) -> str | None:
+        """Host path -> where jobs see it (mount with the longest host prefix), None if not mounted."""
+        if not any(_under(path, m.host) for m in self.mounts):
+            return None
+        return _remap(path, [(m.host, m.container) for m in self.mounts])
 
     def check_mounted(self, paths: dict[str, str]) -> None:
         """On container clusters every path a job needs must lie under a mount's container side."""
@@ -101,13 +112,24 @@ class ClusterConfig:
         for what, p in paths.items():
             if not p or not p.startswith("/"):
                 continue
-            if not any(p == m.container or p.startswith(m.container.rstrip("/") + "/") for m in self.mounts):
+            if not any(_under(p, m.container) for m in self.mounts):
                 mounts = ", ".join(str(m) for m in self.mounts) or "none"
                 raise NslError(f"{what} '{p}' is not inside any mount of cluster config {self.source} "
                                f"(mounts: {mounts}); add a mount covering it or pass mount_paths")
 
 
 _KEYS = {f.name for f in fields(ClusterConfig)} - {"name", "source"}
+
+
+def _under(path: str, root: str) -> bool:
+    root = root.rstrip("/")
+    return path == root or path.startswith(root + "/")
+
+
+def _remap(path: str, pairs: list[tuple[str, str]]) -> str:
+    """Replace the longest matching ``src`` prefix of ``path`` by its ``dst``."""
+    best = max((p for p in pairs if _under(path, p[0])), key=lambda p: len(p[0].rstrip("/")), default=None)
+    return best[1].rstrip("/") + path[len(best[0].rstrip("/")):] if best else path
 
 
 def _expand(value: Any, where: str) -> Any:

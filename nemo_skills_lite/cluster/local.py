@@ -5,7 +5,8 @@ and returns at once, like sbatch. The runner waits for the stages it depends on 
 then runs units concurrently within a machine-wide budget of CPU and GPU slots (POSIX-locked slot
 files shared by every runner, GPU subsets via CUDA_VISIBLE_DEVICES), each unit up to
 ``1 + dependent_jobs`` attempts with the stage's time limit (SIGUSR1 ahead of it, then SIGTERM and
-SIGKILL), exactly like the Slurm chain. State: ``<log_dir>/.nsl/<stage_id>.state.json``.
+SIGKILL), exactly like the Slurm chain. State: ``<log_dir>/.nsl/<stage_id>.state.json`` (read through
+``local_state.read_state``, which notices a runner that died without writing its end).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import fcntl
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -22,23 +24,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from nemo_skills_lite.cluster.local_state import FINISHED, read_state, state_path
 from nemo_skills_lite.runtime.markers import is_done
 from nemo_skills_lite.runtime.spec import StageSpec
 from nemo_skills_lite.utils.io import atomic_write_text
 
 SLOTS_DIR = Path(os.environ.get("NSL_LOCAL_SLOTS_DIR", "/tmp/nsl-local-slots"))
-FINISHED = {"COMPLETED", "FAILED", "TIMEOUT", "CANCELLED"}
-
-
-def state_path(spec: StageSpec) -> str:
-    return str(Path(spec.log_dir) / ".nsl" / f"{spec.stage_id}.state.json")
-
-
-def read_state(path: str) -> dict:
-    try:
-        return json.loads(Path(path).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {"stage": "UNKNOWN", "units": {}}
 
 
 def seconds(limit: str | None) -> float | None:
@@ -101,7 +92,8 @@ class Runner:
         self.cpus, self.gpus, self.signal_before_s = cpus, gpus, signal_before_s
         self.path = state_path(spec)
         self.lock = threading.Lock()
-        self.state = {"stage": "PENDING", "pid": os.getpid(), "units": {str(u): "PENDING" for u in units}}
+        self.state = {"stage": "PENDING", "pid": os.getpid(), "host": socket.gethostname(),
+                      "units": {str(u): "PENDING" for u in units}, "procs": {}}
         self.procs: dict[int, subprocess.Popen] = {}
         self.cancelled = False
 
@@ -144,6 +136,9 @@ class Runner:
             with open(log, "ab") as out:
                 proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
                 self.procs[unit] = proc
+                with self.lock:  # so a reader can tell an orphaned unit process if this runner dies
+                    self.state["procs"][str(unit)] = proc.pid
+                self.save()
                 timed_out = False
                 try:
                     proc.wait(timeout=max(limit - self.signal_before_s, 1) if limit else None)

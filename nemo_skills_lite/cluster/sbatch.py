@@ -69,15 +69,14 @@ def render_sbatch(stage: StageSpec, cfg: ClusterConfig, sl: ArraySlice, *, depen
     """Render one sbatch script. ``dependency`` is a full Slurm spec like 'afterany:12:13'."""
     nodes = max(stage.num_nodes, stage.server.nodes if stage.server and not stage.server.address else 1)
     gpus = max(stage.num_gpus, stage.server.gpus if stage.server and not stage.server.address else 0)
-    partition = stage.partition or (cfg.partition if gpus else (cfg.cpu_partition or cfg.partition))
     logs = f"{stage.host_log_dir or stage.log_dir}/{stage.stage_id}"  # opened by Slurm on the host
     h = ["#!/bin/bash", f"#SBATCH --job-name={job_name(stage, cfg)}",
          f"#SBATCH --output={logs}-L{sl.level}-%A_%a.out", f"#SBATCH --nodes={nodes}", "#SBATCH --ntasks-per-node=1",
          f"#SBATCH --array={array_spec(tuple(u - sl.offset for u in sl.units), sl.throttle)}"]
     if gpus:
         h.append(f"#SBATCH --gres=gpu:{gpus}")
-    if partition:
-        h.append(f"#SBATCH --partition={partition}")
+    if stage.partition:  # chosen by the planner (ClusterConfig.partition_for), like the time limit
+        h.append(f"#SBATCH --partition={stage.partition}")
     if cfg.account:
         h.append(f"#SBATCH --account={cfg.account}")
     if stage.time_limit:

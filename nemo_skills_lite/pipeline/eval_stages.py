@@ -11,7 +11,9 @@ from __future__ import annotations
 import shlex
 
 from nemo_skills_lite import benchmarks
+from nemo_skills_lite.cluster.config import load_cluster_config
 from nemo_skills_lite.pipeline.options import EvalArgs
+from nemo_skills_lite.pipeline.planner import stage_config, user_path
 from nemo_skills_lite.pipeline.submit import StageHandle
 from nemo_skills_lite.utils.errors import NslError
 
@@ -29,6 +31,10 @@ def submit_eval(a: EvalArgs, ctx) -> list[StageHandle]:
         raise NslError(f"eval: benchmarks is required, e.g. 'gsm8k:4,human-eval'; available: "
                        f"{', '.join(benchmarks.available())}")
     plan = [(name, benchmarks.load(name), seeds) for name, seeds in benchmarks.parse_benchmarks(a.benchmarks)]
+    # the grading and summary commands name these folders: relative ones must not be left to the job's cwd
+    cfg = stage_config(a, load_cluster_config(a.cluster, a.config_dir))
+    a.output_dir, a.data_dir, a.log_dir = (user_path(p, cfg, k) for p, k in
+                                           ((a.output_dir, "output_dir"), (a.data_dir, "data_dir"), (a.log_dir, "log_dir")))
     expname = a.expname or "eval"
     common = {k: getattr(a, k) for k in COMMON_KEYS}
     server = {k: getattr(a, k) for k in SERVER_KEYS}

@@ -7,8 +7,10 @@ Pure apart from reading the task registry; file-system checks (inputs exist, mar
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
+import os
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +23,6 @@ from nemo_skills_lite.pipeline.options import CommonArgs, GenerateArgs, RunCmdAr
 from nemo_skills_lite.runtime.spec import MergeSpec, ServerSpec, StageSpec, UnitSpec
 from nemo_skills_lite.utils.errors import NslError
 from nemo_skills_lite.utils.overrides import check_key, parse_overrides, split_override, valid_keys
-
-
-
 
 @dataclass(frozen=True)
 class Env:
@@ -83,15 +82,33 @@ def server_spec(a: ServerArgs, cfg: ClusterConfig, where: str) -> ServerSpec | N
                       args=a.server_args or "", container=image)
 
 
-def mounts_of(a: CommonArgs, cfg: ClusterConfig) -> tuple[str, ...]:
+def stage_config(a: CommonArgs, cfg: ClusterConfig) -> ClusterConfig:
+    """The cluster config as this stage's jobs see it: the config's mounts plus ``mount_paths``."""
     extra = []
     for item in (a.mount_paths or "").split(","):
         if item.strip():
             host, _, cont = item.strip().partition(":")
+            cont = cont.split(":")[0]  # an optional ':ro' mode, as in the config's mounts
             if not host.startswith("/") or not cont.startswith("/"):
                 raise NslError(f"mount_paths entry '{item}' must be '/host/path:/container/path'")
             extra.append(Mount(host, cont))
-    return tuple(str(m) for m in (*cfg.mounts, *extra))
+    return cfg.with_mounts(tuple(extra))
+
+
+def user_path(path: str | None, cfg: ClusterConfig, what: str) -> str | None:
+    """A relative path is the submitting shell's: make it absolute against its cwd (jobs run elsewhere).
+    On a container cluster it becomes the path jobs see through a mount; absolute paths are kept as given."""
+    if not path or path.startswith("/"):
+        return path
+    host = os.path.abspath(path)
+    if not cfg.uses_containers:
+        return host
+    seen = cfg.container_path(host)
+    if seen is None:
+        mounts = ", ".join(str(m) for m in cfg.mounts) or "none"
+        raise NslError(f"{what} '{path}' is relative and {host} is not inside any mount of cluster config "
+                       f"{cfg.source} (mounts: {mounts}); give the path jobs see, or add a mount")
+    return seen
 
 
 def sbatch_lines(a: CommonArgs) -> tuple[str, ...]:
@@ -144,6 +161,8 @@ def base_stage(kind: str, a: CommonArgs, cfg: ClusterConfig, env: Env, log_dir: 
                server: ServerSpec | None, with_sandbox: bool, num_nodes: int, num_gpus: int,
                client_key: str) -> StageSpec:
     containers = cfg.uses_containers
+    gpus = max(num_gpus, server.gpus if server and not server.address else 0)
+    partition = cfg.partition_for(a.partition, gpus)  # the time limit follows the partition used
     stage_env = dict(cfg.env_vars)
     stage_env["NSL_CODE_DIR"] = CODE_MOUNT if containers else env.code_dir
     if containers:
@@ -152,15 +171,18 @@ def base_stage(kind: str, a: CommonArgs, cfg: ClusterConfig, env: Env, log_dir: 
         expname=a.expname or kind, stage_id=env.stage_id, kind=kind, cluster=cfg.name, executor=cfg.executor,
         log_dir=log_dir, units=tuple(units), dependent_jobs=a.dependent_jobs, server=server,
         with_sandbox=with_sandbox, sandbox_container=cfg.container("sandbox", what="the sandbox") if with_sandbox else None,
-        client_container=cfg.container(client_key, what="the client"), env=stage_env, mounts=mounts_of(a, cfg),
-        num_nodes=num_nodes, num_gpus=num_gpus, partition=a.partition,
-        time_limit=cfg.timeout_for(a.partition), sbatch_lines=sbatch_lines(a),
+        client_container=cfg.container(client_key, what="the client"), env=stage_env,
+        mounts=tuple(str(m) for m in cfg.mounts), num_nodes=num_nodes, num_gpus=num_gpus, partition=partition,
+        time_limit=cfg.timeout_for(partition), sbatch_lines=sbatch_lines(a),
         python="python3" if containers else env.python,
         host_log_dir=cfg.host_path(log_dir) if containers else None)
 
 
 def plan_generate(a: GenerateArgs, ctx_args: list[str], cfg: ClusterConfig, env: Env) -> StageSpec:
     where = "generate"
+    cfg = stage_config(a, cfg)
+    a = dataclasses.replace(a, **{k: user_path(getattr(a, k), cfg, k)
+                                  for k in ("input_file", "input_dir", "output_dir", "log_dir")})
     if bool(a.input_file) == bool(a.input_dir):
         raise NslError(f"{where}: give exactly one of input_file or input_dir")
     if not a.output_dir:
@@ -203,6 +225,7 @@ def plan_generate(a: GenerateArgs, ctx_args: list[str], cfg: ClusterConfig, env:
 def plan_run_cmd(a: RunCmdArgs, cmd: str, cfg: ClusterConfig, env: Env, default_log_dir: str) -> StageSpec:
     """``cmd`` is the shell text given to wrap_arguments, run by bash as written (quotes, $VARS, &&)."""
     where = "run_cmd"
+    cfg = stage_config(a, cfg)
     cmd = cmd.strip()
     if not cmd:
         raise NslError(f"{where}: no command given (ctx=wrap_arguments('python ...'))")
@@ -212,7 +235,7 @@ def plan_run_cmd(a: RunCmdArgs, cmd: str, cfg: ClusterConfig, env: Env, default_
         cmd = cmd.replace(f"{CODE_MOUNT}/", f"{env.code_dir}/")
     check_command_keys(cmd)
     server = server_spec(a, cfg, where)
-    log_dir = a.log_dir or default_log_dir
+    log_dir = user_path(a.log_dir or default_log_dir, cfg, "log_dir")
     key = hashlib.sha1(cmd.encode()).hexdigest()[:12]
     unit = UnitSpec(index=0, command=cmd, marker=str(Path(log_dir) / ".nsl" / f"run_cmd-{key}"))
     cfg.check_mounted({"log_dir": log_dir})

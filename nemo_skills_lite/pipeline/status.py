@@ -11,7 +11,7 @@ from rich.table import Table
 from nemo_skills_lite.cluster.backends import backend_for
 from nemo_skills_lite.cluster.config import ClusterConfig, load_cluster_config
 from nemo_skills_lite.pipeline.registry import Registry, registry_root
-from nemo_skills_lite.pipeline.submit import stage_status, unit_finished
+from nemo_skills_lite.pipeline.submit import pick_state, stage_status, unit_finished, unit_job_states
 from nemo_skills_lite.utils.errors import NslError
 
 
@@ -39,21 +39,24 @@ def _rows_done(marker: str) -> str:
 
 
 def unit_states(cfg: ClusterConfig, rec: dict) -> dict[int, str]:
-    """Unit index -> scheduler state of its latest job (local: the runner's view)."""
-    backend = backend_for(cfg)
-    out: dict[int, str] = {}
-    for level in rec["levels"]:
-        states = backend.states(level)
-        for key, state in states.items():
-            task = key.rsplit("_", 1)[-1]
-            if task.isdigit():
-                # Slurm array task ids count from the slice offset; the script maps them to units
-                out[int(task) + _offset(rec, key)] = state
-    return out
+    """Unit index -> state of its attempt that is running, else of the latest that ran (local: the runner's view)."""
+    return {u: pick_state(states) for u, states in unit_job_states(rec, cfg).items()}
 
 
-def _offset(rec: dict, key: str) -> int:
-    return 0 if rec["executor"] != "slurm" else int(rec.get("offsets", {}).get(key.split("_")[0], 0))
+def unit_logs(rec: dict, unit: int) -> list[Path]:
+    """Every log of a unit: step logs ``<stage_id>-L<level>-u<unit>*`` (local: the attempt's ``.out``) and,
+    on Slurm, the batch shell's ``<stage_id>-L<level>-<array job>_<task>.out`` (where a server step's exit
+    and its log tail go)."""
+    log_dir = Path(rec["log_dir"])
+    logs = set(log_dir.glob(f"{rec['stage_id']}-L*-u{unit}[.-]*"))
+    if rec["executor"] == "slurm":
+        for level, jobs in enumerate(rec["levels"]):
+            for job in jobs:
+                task = unit - int(rec.get("offsets", {}).get(job, 0))
+                batch = log_dir / f"{rec['stage_id']}-L{level}-{job}_{task}.out"
+                if task >= 0 and batch.exists():
+                    logs.add(batch)
+    return sorted(logs)
 
 
 def print_status(expname: str, cluster: str | None, config_dir: str | None) -> int:
@@ -77,7 +80,7 @@ def _why(rec: dict) -> str:
     for u in rec["units"]:
         if unit_finished(u):
             continue
-        logs = sorted(Path(rec["log_dir"]).glob(f"{rec['stage_id']}-L*-u{u['index']}*"))
+        logs = unit_logs(rec, u["index"])
         if not logs:
             return f"unit {u['index']}: no log, never started (did an upstream stage fail?)"
         lines = [ln.strip() for ln in logs[-1].read_text(errors="replace").splitlines() if ln.strip()]
@@ -132,7 +135,7 @@ def print_logs(expname: str, cluster: str | None, config_dir: str | None, *, fai
     for u in rec["units"]:
         if failed and unit_finished(u):
             continue
-        for log in sorted(Path(rec["log_dir"]).glob(f"{rec['stage_id']}-L*-u{u['index']}*")):
+        for log in unit_logs(rec, u["index"]):
             text = log.read_text(errors="replace").splitlines()[-lines:]
             print(f"==> {log} <==")
             print("\n".join(text))

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from nemo_skills_lite.cluster.backends import backend_for
-from nemo_skills_lite.cluster.config import ClusterConfig
+from nemo_skills_lite.cluster.config import ClusterConfig, Mount
 from nemo_skills_lite.cluster.slurm import TERMINAL
 from nemo_skills_lite.pipeline.registry import Registry, registry_root
 from nemo_skills_lite.runtime.markers import clear_done, is_done
@@ -58,6 +58,47 @@ def unit_finished(u: dict[str, Any]) -> bool:
 def unit_record(u: Any, cfg: ClusterConfig) -> dict[str, Any]:
     return {"index": u.index, "marker": cfg.host_path(u.marker), "seed": u.seed, "chunk": u.chunk,
             "merge": {"output": cfg.host_path(u.merge.output)} if u.merge else None}
+
+
+def pick_state(by_level: list[str]) -> str:
+    """A unit's state from its jobs' states in chain-level order: the attempt that is running, else the
+    latest one that left PENDING (later attempts wait on it), else PENDING."""
+    active = [s for s in by_level if s != "PENDING" and s not in TERMINAL]
+    if active:
+        return active[0]
+    ran = [s for s in by_level if s != "PENDING"]
+    return ran[-1] if ran else "PENDING"
+
+
+def unit_job_states(rec: dict[str, Any], cfg: ClusterConfig) -> dict[int, list[str]]:
+    """Unit index -> the scheduler states of its jobs, in chain-level order (one scheduler query).
+    Jobs the scheduler forgot (Slurm: ``MinJobAge`` after they ended) are missing."""
+    level_of = {j: i for i, level in enumerate(rec["levels"]) for j in level}
+    found: dict[int, list[tuple[int, str]]] = {}
+    for key, state in backend_for(cfg).states(list(level_of)).items():
+        job, _, task = key.rpartition("_")
+        if task.isdigit() and job in level_of:
+            # Slurm array task ids count from the slice offset; the script maps them to units
+            unit = int(task) + (int(rec.get("offsets", {}).get(job, 0)) if rec["executor"] == "slurm" else 0)
+            found.setdefault(unit, []).append((level_of[job], state))
+    return {u: [s for _, s in sorted(v)] for u, v in found.items()}
+
+
+def still_running(recs: list[dict[str, Any]], markers: set[str], cfg: ClusterConfig) -> tuple[set[str], list[str]]:
+    """Markers (of ``markers``) whose unit has a job of an earlier submission still pending or running,
+    and the final-level job ids of those submissions."""
+    running: set[str] = set()
+    finals: list[str] = []
+    for rec in recs:
+        mine = {u["index"]: u["marker"] for u in rec["units"] if u["marker"] in markers}
+        if rec.get("dry_run") or not mine:
+            continue
+        states = unit_job_states(rec, cfg)
+        busy = {m for i, m in mine.items() if any(s not in TERMINAL for s in states.get(i, []))}
+        if busy:
+            running |= busy
+            finals += rec["final_jobs"]
+    return running, finals
 
 
 def stage_status(rec: dict[str, Any], cfg: ClusterConfig) -> tuple[str, list[int]]:
@@ -99,6 +140,7 @@ def resolve_run_after(run_after: str | list[str] | None, expname: str, registry:
 def submit(stage: StageSpec, cfg: ClusterConfig, *, run_after: Any, rerun_done: bool, dry_run: bool,
            throttle: int | None) -> StageHandle:
     dry = is_dry_run(dry_run)
+    cfg = cfg.with_mounts(tuple(Mount(*m.split(":")[:2]) for m in stage.mounts))  # + mount_paths
     registry = Registry(registry_root(cfg), dry_run=dry)
     after = resolve_run_after(run_after, stage.expname, registry, cfg)
     if not after and not dry:
@@ -117,10 +159,17 @@ def submit(stage: StageSpec, cfg: ClusterConfig, *, run_after: Any, rerun_done: 
     todo = [u["index"] for u in records if dry or not unit_finished(u)]
     # chunk units count as finished only once their seed is merged; a resubmitted chunk that is
     # already done exits at once in its job and retries the merge there
+    running, running_finals = (set(), []) if dry else still_running(
+        registry.stages(stage.expname), {u["marker"] for u in records if u["index"] in todo}, cfg)
+    busy = [i for i in todo if records[i]["marker"] in running]
+    todo = [i for i in todo if i not in busy]
     handle = StageHandle(stage.expname, stage.stage_id, units_submitted=len(todo),
-                         units_done=len(stage.units) - len(todo), dry_run=dry)
+                         units_done=len(stage.units) - len(todo) - len(busy), dry_run=dry)
+    if busy:
+        print(f"[nsl] {stage.expname}: {len(busy)} unit(s) still running; not resubmitted")
     if not todo:
-        print(f"[nsl] {stage.expname}: all {len(stage.units)} unit(s) already done; nothing submitted")
+        if not busy:
+            print(f"[nsl] {stage.expname}: all {len(stage.units)} unit(s) already done; nothing submitted")
         return handle
     Path(stage.host_log_dir or stage.log_dir).mkdir(parents=True, exist_ok=True)
     stage.write()
@@ -130,7 +179,9 @@ def submit(stage: StageSpec, cfg: ClusterConfig, *, run_after: Any, rerun_done: 
     registry.record({
         "expname": stage.expname, "stage_id": stage.stage_id, "kind": stage.kind, "cluster": cfg.name,
         "executor": cfg.executor, "submitted_at": time.time(), "spec_path": stage.host_spec_path,
-        "log_dir": stage.host_log_dir or stage.log_dir, "levels": sub.levels, "final_jobs": sub.final,
+        "log_dir": stage.host_log_dir or stage.log_dir, "levels": sub.levels,
+        # a stage waiting on this one also waits for the units still running from an earlier submission
+        "final_jobs": list(dict.fromkeys(sub.final + running_finals)),
         "offsets": sub.offsets, "dry_run": dry, "units": records,
     })
     print_summary(stage, sub.levels, after, len(todo), dry, sub.scripts)

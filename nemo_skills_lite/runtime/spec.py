@@ -67,7 +67,7 @@ class StageSpec:
     mounts: tuple[str, ...] = ()
     num_nodes: int = 1
     num_gpus: int = 0  # per node
-    partition: str | None = None
+    partition: str | None = None  # chosen at plan time (ClusterConfig.partition_for); None: the default
     time_limit: str | None = None  # HH:MM:SS or None
     sbatch_lines: tuple[str, ...] = ()  # extra '--key=value' (exclusive, time-min, user sbatch_kwargs)
     python: str = "python3"  # interpreter that runs the worker inside the job

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Any, Callable
 
 import yaml
 
@@ -14,9 +18,8 @@ TASK = "tests.integration.pipeline.slow_task"
 
 
 def write_config(path: Path, executor: str, **extra) -> str:
-    cfg = {"executor": executor, "registry_dir": str(path.parent / "registry"), **extra}
-    if executor == "slurm":
-        cfg.update(partition="cpu", job_name_prefix="nsl-it-")
+    slurm = {"partition": "cpu", "job_name_prefix": "nsl-it-"} if executor == "slurm" else {}
+    cfg = {"executor": executor, "registry_dir": str(path.parent / "registry"), **slurm, **extra}
     path.write_text(yaml.safe_dump(cfg))
     return str(path)
 
@@ -46,3 +49,20 @@ def max_overlap(trace_files: list[Path]) -> int:
         cur += d
         best = max(best, cur)
     return best
+
+
+def nsl(*args: str) -> subprocess.CompletedProcess:
+    """Run the ``nsl`` CLI in a fresh process, like a user would."""
+    return subprocess.run([sys.executable, "-m", "nemo_skills_lite.cli", *args], capture_output=True, text=True,
+                          cwd=ROOT)
+
+
+def poll(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    """``check()``'s first truthy value, polling; an AssertionError naming ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.3)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")

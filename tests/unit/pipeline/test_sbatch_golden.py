@@ -34,15 +34,16 @@ PYXIS_CFG = parse_config({"executor": "slurm", "partition": "batch", "account": 
                           "mounts": ["/lustre/w:/workspace"]}, name="c", source="c.yaml")
 
 CASES = {
-    "cpu_command": (_stage(kind="run_cmd"), HOST_CFG, ArraySlice(0, (0,)), None),
+    # partitions as the planner picks them (ClusterConfig.partition_for): cpu_partition without GPUs
+    "cpu_command": (_stage(kind="run_cmd", partition="cpu"), HOST_CFG, ArraySlice(0, (0,)), None),
     "server_2x8_chain": (
         _stage(server=ServerSpec("sglang", "/workspace/R1", gpus=8, nodes=2, args="--load-format sharded_state",
                                  container="lmsys/sglang:1"),
                client_container="nsl:1", mounts=("/lustre/w:/workspace",), python="python3",
-               sbatch_lines=("--exclusive", "--time-min=01:00:00")),
+               sbatch_lines=("--exclusive", "--time-min=01:00:00"), partition="batch"),
         PYXIS_CFG, ArraySlice(1, (0, 1, 2, 3), throttle=2), "afterany:100:101"),
     "sandbox_offset_slice": (
-        _stage(with_sandbox=True, server=ServerSpec("vllm", "/m", gpus=1)), HOST_CFG,
+        _stage(with_sandbox=True, server=ServerSpec("vllm", "/m", gpus=1), partition="gpu"), HOST_CFG,
         ArraySlice(0, (1000, 1001, 1003), offset=1000), "afterok:7"),
 }
 
