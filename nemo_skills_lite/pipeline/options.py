@@ -53,7 +53,7 @@ class GenerateArgs(ServerArgs, CommonArgs):
     input_file: str | None = opt(None, "JSONL input (one problem per line)")
     input_dir: str | None = opt(None, "folder with output-rs{S}.jsonl from a previous stage (judge stages)")
     output_dir: str | None = opt(None, "where output.jsonl / output-rs{S}.jsonl go")
-    generation_type: str = opt("generate", "generate | math_judge | check_contamination")
+    generation_type: str = opt("generate", "generate | math_judge | check_contamination | verify_code")
     generation_module: str | None = opt(None, "python module run instead of the built-in generation task")
     num_random_seeds: int | None = opt(None, "number of seeds (one output-rs{S}.jsonl each)")
     random_seeds: list[int] | None = opt(None, "explicit seeds (instead of num_random_seeds)")

@@ -189,7 +189,7 @@ def plan_generate(a: GenerateArgs, ctx_args: list[str], cfg: ClusterConfig, env:
         raise NslError(f"{where}: output_dir is required")
     if a.generation_module is None and a.generation_type not in TASKS:
         raise NslError(f"{where}: generation_type '{a.generation_type}' is not known; valid: "
-                       f"{', '.join(sorted(t for t in TASKS if TASKS[t][0].startswith('nemo_skills_lite.inference')))}")
+                       f"{', '.join(sorted(t for t in TASKS if not TASKS[t][0].endswith(('evaluate', 'prepare_data'))))}")
     server = server_spec(a, cfg, where)
     module = a.generation_module or TASKS[a.generation_type][0]
     containers = cfg.uses_containers
