@@ -13,13 +13,22 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 from typing import Any
 
 from nemo_skills_lite.pipeline.options import ServerArgs
+from nemo_skills_lite.utils.errors import NslError
 
 
 def _help(name: str) -> str:
     return ServerArgs.__dataclass_fields__[name].metadata["help"]
+
+
+def abs_path(value: str) -> str:
+    """``type=`` for path arguments: jobs do not run in the caller's folder, so a relative path is made
+    absolute here (on a container cluster give the path the jobs see)."""
+    return os.path.abspath(os.path.expanduser(value))
 
 
 def recipe_parser(doc: str | None, *, cluster: str = "local", server_type: str = "vllm", server_gpus: int = 8,
@@ -40,10 +49,33 @@ def recipe_parser(doc: str | None, *, cluster: str = "local", server_type: str =
 
 
 def parse_recipe_args(ap: argparse.ArgumentParser, argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse, then make the recipe all-or-nothing: before anything is submitted, the same script runs once as
+    a dry run (every stage planned and validated, nothing submitted); a mistake in stage 7 then stops the
+    recipe before stage 1 is queued. A user error anywhere prints one line, no traceback."""
     args = ap.parse_args(argv)
+    sys.excepthook = _one_line_errors
     if args.dry_run:
         os.environ["NSL_DRY_RUN"] = "1"
+    elif os.environ.get("NSL_DRY_RUN") != "1" and argv is None:
+        _preflight()
     return args
+
+
+def _one_line_errors(kind: type[BaseException], err: BaseException, tb: Any) -> None:
+    if isinstance(err, NslError):
+        print(f"error: {err}", file=sys.stderr)
+    else:
+        sys.__excepthook__(kind, err, tb)
+
+
+def _preflight() -> None:
+    env = {**os.environ, "NSL_DRY_RUN": "1"}
+    p = subprocess.run([sys.executable, *sys.argv], env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        errors = [ln for ln in p.stderr.splitlines() if ln.startswith("error:")] or p.stderr.splitlines()[-20:]
+        print("\n".join(errors), file=sys.stderr)
+        print("[nsl] the recipe stopped in its dry run (above); nothing was submitted", file=sys.stderr)
+        sys.exit(2)
 
 
 def server_kwargs(args: argparse.Namespace, model: str, *, nodes: int | None = None,

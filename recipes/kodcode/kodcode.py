@@ -15,7 +15,7 @@ passing trial, pick the best trial, difficulty from the pass rate -> style conve
 from pathlib import Path
 
 from nemo_skills_lite.pipeline.cli import generate, run_cmd, wrap_arguments
-from nemo_skills_lite.pipeline.recipe_args import chunking, parse_recipe_args, recipe_parser, server_kwargs
+from nemo_skills_lite.pipeline.recipe_args import abs_path, chunking, parse_recipe_args, recipe_parser, server_kwargs
 
 SCRIPTS = "/nemo_run/code/recipes/kodcode/scripts"
 DATA = "/nemo_run/code/recipes/kodcode/data"
@@ -23,15 +23,15 @@ QUESTION_PROMPTS = {"zero_shot": "kodcode/question-zero-shot", "questions": "kod
                     "snippets": "kodcode/question-from-snippet", "docs": "kodcode/question-from-doc"}
 
 ap = recipe_parser(__doc__, cluster="slurm", server_type="vllm", server_gpus=8, server_nodes=1)
-ap.add_argument("--workspace", default="/workspace", help="default parent of --output-dir and --model")
-ap.add_argument("--output-dir", default=None, help="default: <workspace>/kodcode")
+ap.add_argument("--workspace", type=abs_path, default="/workspace", help="default parent of --output-dir and --model")
+ap.add_argument("--output-dir", type=abs_path, default=None, help="default: <workspace>/kodcode")
 ap.add_argument("--model", default=None, help="default: <workspace>/Qwen2.5-Coder-32B-Instruct (the paper used GPT-4o)")
 ap.add_argument("--tokenizer", default="Qwen/Qwen2.5-Coder-32B-Instruct",
                 help="chat template of the SFT/RL inputs; 'none' leaves the plain question")
-ap.add_argument("--topics", default=f"{DATA}/topics.jsonl", help="zero_shot seeds: topic, subtopic[, focus]")
-ap.add_argument("--questions", default=f"{DATA}/questions.jsonl", help="questions seeds: seed_question")
-ap.add_argument("--snippets", default=f"{DATA}/snippets.jsonl", help="snippets seeds: snippet")
-ap.add_argument("--docs", default=f"{DATA}/docs.jsonl", help="docs seeds: package, doc")
+ap.add_argument("--topics", type=abs_path, default=f"{DATA}/topics.jsonl", help="zero_shot seeds: topic, subtopic[, focus]")
+ap.add_argument("--questions", type=abs_path, default=f"{DATA}/questions.jsonl", help="questions seeds: seed_question")
+ap.add_argument("--snippets", type=abs_path, default=f"{DATA}/snippets.jsonl", help="snippets seeds: snippet")
+ap.add_argument("--docs", type=abs_path, default=f"{DATA}/docs.jsonl", help="docs seeds: package, doc")
 ap.add_argument("--seeds-per-subset", type=int, default=0, help="first N seeds of each subset (0 = all)")
 ap.add_argument("--num-trials", type=int, default=10, help="solution+tests attempts per question (KodCode: up to 10)")
 ap.add_argument("--tokens-to-generate", type=int, default=8192)

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from nemo_skills_lite.pipeline.cli import eval, generate, run_cmd, wrap_arguments
-from nemo_skills_lite.pipeline.recipe_args import chunking, parse_recipe_args, recipe_parser, server_kwargs
+from nemo_skills_lite.pipeline.recipe_args import abs_path, chunking, parse_recipe_args, recipe_parser, server_kwargs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "scripts"))
 from ocr_commands import sft_overrides  # noqa: E402  (the SFT step's overrides, shared with the tests)
@@ -29,7 +29,7 @@ SCRIPTS = "/nemo_run/code/recipes/opencodereasoning/scripts"
 LANGUAGES = ("python", "cpp")
 
 ap = recipe_parser(__doc__, cluster="slurm", server_type="sglang", server_gpus=8, server_nodes=2)
-ap.add_argument("--workspace", default="/workspace", help="outputs go to <workspace>/open-code-reasoning/")
+ap.add_argument("--workspace", type=abs_path, default="/workspace", help="outputs go to <workspace>/open-code-reasoning/")
 ap.add_argument("--expname-prefix", default="ocr", help="every stage's expname starts with this")
 g = ap.add_argument_group("problems")
 g.add_argument("--source", action="append", default=[],
@@ -39,8 +39,8 @@ g.add_argument("--max-per-source", type=int, default=None, help="read only the f
 g.add_argument("--max-problems", type=int, default=None, help="generate for at most N problems")
 g = ap.add_argument_group("decontamination")
 g.add_argument("--decontam-benchmarks", default="codecontests,livecodebench")
-g.add_argument("--benchmark-dir", default=None, help="prepared benchmark data (default: <workspace>/benchmarks)")
-g.add_argument("--benchmark-source-dir", default=None,
+g.add_argument("--benchmark-dir", type=abs_path, default=None, help="prepared benchmark data (default: <workspace>/benchmarks)")
+g.add_argument("--benchmark-source-dir", type=abs_path, default=None,
                help="local copies for benchmarks.prepare --source-dir (default: --from-hf)")
 g.add_argument("--no-embeddings", action="store_true", help="n-gram overlap only (no embedding model)")
 g.add_argument("--embedding-model", default=None, help="sentence-transformers folder (default: all-MiniLM-L6-v2)")
@@ -91,7 +91,8 @@ def cmd_stage(expname: str, cmd: str, run_after, log_dir: str) -> str:
 # 1. problems: four sources -> one row shape, exact dedup across sources
 problems = f"{out}/problems/problems.jsonl"
 cmd = f"python {SCRIPTS}/prepare_problems.py --output {q(problems)}"
-cmd += "".join(f" --source {q(s)}" for s in args.source)
+for name, _, spec in (s.partition("=") for s in args.source):  # a local file or folder: absolute, jobs run elsewhere
+    cmd += f" --source {q(name + '=' + (abs_path(spec) if Path(spec.split('@')[0]).exists() else spec))}"
 cmd += f" --max-per-source {args.max_per_source}" if args.max_per_source else ""
 problems_exp = cmd_stage(f"{p}-problems", cmd, None, f"{out}/problems/logs")
 

@@ -14,11 +14,11 @@ R1 solutions x 16 seeds -> math_judge -> majority where nothing matched -> re-ju
 from pathlib import Path
 
 from nemo_skills_lite.pipeline.cli import generate, run_cmd, wrap_arguments
-from nemo_skills_lite.pipeline.recipe_args import parse_recipe_args, recipe_parser, server_kwargs
+from nemo_skills_lite.pipeline.recipe_args import abs_path, parse_recipe_args, recipe_parser, server_kwargs
 
 ap = recipe_parser(__doc__, cluster="slurm", server_type="sglang", server_gpus=8, server_nodes=2)
-ap.add_argument("--workspace", default="/workspace", help="folder holding open-reasoning/ (the seed's /workspace)")
-ap.add_argument("--problems", default=None, help="default: <workspace>/open-reasoning/sdg/math-problems.jsonl")
+ap.add_argument("--workspace", type=abs_path, default="/workspace", help="folder holding open-reasoning/ (the seed's /workspace)")
+ap.add_argument("--problems", type=abs_path, default=None, help="default: <workspace>/open-reasoning/sdg/math-problems.jsonl")
 ap.add_argument("--model", default=None, help="default: <workspace>/DeepSeek-R1-0528-tp16")
 ap.add_argument("--judge-model", default=None, help="default: <workspace>/Qwen2.5-32B-Instruct")
 ap.add_argument("--tokenizer", default="Qwen/Qwen2.5-32B-Instruct")

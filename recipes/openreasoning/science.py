@@ -18,7 +18,7 @@ import shlex
 from pathlib import Path
 
 from nemo_skills_lite.pipeline.cli import generate, run_cmd, wrap_arguments
-from nemo_skills_lite.pipeline.recipe_args import chunking, parse_recipe_args, recipe_parser, server_kwargs
+from nemo_skills_lite.pipeline.recipe_args import abs_path, chunking, parse_recipe_args, recipe_parser, server_kwargs
 from nemo_skills_lite.utils.errors import NslError, run_main
 
 SCRIPTS = "/nemo_run/code/recipes/openreasoning/scripts"
@@ -26,8 +26,8 @@ DEFAULT_TOPICS = "/nemo_run/code/recipes/openreasoning/data/science_topics.yaml"
 DIFFICULTIES = "intermediate,complex,hard,brutal,borderline unsolvable"  # NeMo-Skills' question-generation levels
 
 ap = recipe_parser(__doc__, cluster="slurm", server_type="sglang", server_gpus=8, server_nodes=2)
-ap.add_argument("--workspace", default="/workspace", help="outputs go to <workspace>/open-reasoning/")
-ap.add_argument("--topics", default=DEFAULT_TOPICS, help="YAML 'topic: [subtopics]' or JSONL {topic, subtopic}")
+ap.add_argument("--workspace", type=abs_path, default="/workspace", help="outputs go to <workspace>/open-reasoning/")
+ap.add_argument("--topics", type=abs_path, default=DEFAULT_TOPICS, help="YAML 'topic: [subtopics]' or JSONL {topic, subtopic}")
 ap.add_argument("--difficulties", default=DIFFICULTIES, help="comma-separated difficulty levels")
 ap.add_argument("--max-topics", type=int, default=None, help="use only the first N topics")
 ap.add_argument("--subtopics-per-topic", type=int, default=None, help="draw K subtopics per topic (default: all)")
@@ -35,7 +35,7 @@ ap.add_argument("--topics-seed", type=int, default=0, help="seed of the subtopic
 ap.add_argument("--questions-per-combination", type=int, default=8,
                 help="question-generation seeds: questions per (topic, subtopic, difficulty)")
 ap.add_argument("--augmentations-per-question", type=int, default=1, help="augmentation seeds per kept question")
-ap.add_argument("--extra-questions", default=None, help="jsonl of existing MCQs ('problem' text) added to the pool")
+ap.add_argument("--extra-questions", type=abs_path, default=None, help="jsonl of existing MCQs ('problem' text) added to the pool")
 ap.add_argument("--min-options", type=int, default=4, help="fewest options (A..) a kept question may have")
 ap.add_argument("--question-model", default=None, help="default: <workspace>/Qwen2.5-32B-Instruct")
 ap.add_argument("--question-temperature", type=float, default=1.0)
