@@ -212,7 +212,8 @@ def parse_config(data: dict[str, Any], *, name: str, source: str) -> ClusterConf
                                     "container_runtime") if data.get(k) is not None}
     return ClusterConfig(
         name=name, executor=executor, source=source, containers={str(k): str(v) for k, v in containers.items()},
-        mounts=_parse_mounts(data.get("mounts"), source), env_vars=_parse_env(data.get("env_vars"), source),
+        mounts=_parse_mounts(data.get("mounts"), source),
+        env_vars={**_parse_env(data.get("env_vars"), source), **{k: os.environ[k] for k in required}},
         required_env_vars=required, job_name_prefix=str(data.get("job_name_prefix", "nsl-")),
         timeouts=timeouts, ssh_tunnel=ssh, dependency_type=dep, **simple)
 

@@ -105,3 +105,13 @@ def test_eval_commands_name_absolute_folders(tmp_path: Path, monkeypatch: pytest
     grade = next(s for s in specs if "nemo_skills_lite.evaluation.evaluate" in s)
     assert f"++input_files='{tmp_path}/res/eval-results/gsm8k/output-rs*.jsonl'" in grade
     assert any(f"{tmp_path}/data/gsm8k/" in s for s in specs)  # the benchmark input, from data_dir
+
+
+def test_required_env_vars_reach_the_jobs(tmp_path, monkeypatch):
+    """NeMo-Skills: required_env_vars are checked at load time and set inside the jobs, like env_vars."""
+    from nemo_skills_lite.cluster.config import load_cluster_config
+
+    monkeypatch.setenv("NSL_TEST_TOKEN", "s3cret")
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text("executor: local\nrequired_env_vars: [NSL_TEST_TOKEN]\nenv_vars: [A=1]\n")
+    assert load_cluster_config(str(cfg_file)).env_vars == {"A": "1", "NSL_TEST_TOKEN": "s3cret"}
