@@ -8,6 +8,9 @@
   test per assert (MBPP's ``test_list``).
 - pytest (KodCode): ``{"code", "test_code"}``; the file imports from ``solution``.
 
+Any Python row may carry ``code_prefix``: source run before the code, in the same module (e.g. the
+standard imports TACO/APPS put before every call-based solution, so ``List[int]`` annotations work).
+
 A malformed row raises ``RowError`` naming the key and what is valid; the caller turns it into
 an ``error`` verdict for that row only.
 """
@@ -88,6 +91,11 @@ def parse_row(row: object, *, base_limits: Limits | None = None, stop_at_first_f
         raise RowError(f"language '{lang_raw}' is not supported; use one of: {', '.join(LANGUAGES)}")
     if language == "cpp" and kind != "stdin":
         raise RowError("C++ rows must use stdin/stdout 'tests'")
+    prefix = row.get("code_prefix")
+    if prefix is not None:
+        if not isinstance(prefix, str) or language != "python":
+            raise RowError("key 'code_prefix' must be a string, and only Python rows take one")
+        code = prefix.rstrip("\n") + "\n" + code
     try:
         limits = Limits.for_row(row, kind, base_limits)
     except (LimitsError, TypeError) as e:

@@ -28,7 +28,7 @@ import yaml
 from nemo_skills_lite.utils.errors import NslError
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
-_KEYS = {"system", "user", "few_shot_examples", "assistant_prefix"}
+_KEYS = {"system", "user", "few_shot_examples", "assistant_prefix", "defaults"}
 _FEW_SHOT_KEYS = {"prefix", "template", "suffix"}
 
 
@@ -38,6 +38,7 @@ class PromptConfig:
     system: str = ""
     few_shot: dict[str, str] = field(default_factory=dict)
     assistant_prefix: str = ""  # text endpoint only: appended after the generation prompt
+    defaults: dict[str, str] = field(default_factory=dict)  # values for fields a row may leave out
     source: str = ""
 
 
@@ -74,8 +75,12 @@ def load_prompt_config(name_or_path: str) -> PromptConfig:
     if set(few) - _FEW_SHOT_KEYS:
         raise NslError(f"{path}: few_shot_examples has unknown key(s) {sorted(set(few) - _FEW_SHOT_KEYS)}; "
                        f"valid: {sorted(_FEW_SHOT_KEYS)}")
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise NslError(f"{path}: defaults must be a mapping field -> text")
     cfg = PromptConfig(user=str(data["user"]), system=str(data.get("system") or ""), few_shot=dict(few),
-                       assistant_prefix=str(data.get("assistant_prefix") or ""), source=str(path))
+                       assistant_prefix=str(data.get("assistant_prefix") or ""),
+                       defaults={str(k): str(v) for k, v in defaults.items()}, source=str(path))
     for what, text in (("user", cfg.user), ("system", cfg.system)):
         _check_template(text, f"{path}: {what}")
     return cfg
@@ -134,7 +139,7 @@ class Prompt:
         return fs.get("prefix", "") + body + fs.get("suffix", "")
 
     def messages(self, row: dict[str, Any], where: str = "row") -> list[dict[str, str]]:
-        values = {**row, "examples": self.examples_text()}
+        values = {**self.config.defaults, **row, "examples": self.examples_text()}
         user = _format(self.config.user, values, f"{self.config.source}: user template, {where}")
         msgs = []
         if self.system:

@@ -124,6 +124,8 @@ if not args.no_llm_check:
 clean = f"{out}/problems/clean.jsonl"
 cmd = f"python {SCRIPTS}/clean_problems.py {q(problems)} {q(clean)} --contamination {q(f'{dc}/contamination.jsonl')}"
 cmd += f" --max-problems {args.max_problems}" if args.max_problems else ""
+clean_cpp = f"{out}/problems/clean-cpp.jsonl"  # without the call-based (Python function) problems
+cmd += f" --cpp-output {q(clean_cpp)}" if "cpp" in languages else ""
 clean_exp = cmd_stage(f"{p}-clean-problems", cmd, decontam_exp, f"{out}/problems/logs")
 
 # 4. solutions per language, sandbox pass/fail, prepare_data with the OCR filters
@@ -134,7 +136,8 @@ for lang in languages:
     generate(ctx=wrap_arguments(f"++prompt_config=opencodereasoning/{lang}-solution "
                                 f"++inference.temperature={args.temperature} ++inference.top_p={args.top_p} "
                                 f"++inference.tokens_to_generate={args.tokens_to_generate}"),
-             cluster=cluster, input_file=clean, output_dir=sol, expname=f"{p}-solutions-{lang}", run_after=clean_exp,
+             cluster=cluster, input_file=clean_cpp if lang == "cpp" else clean, output_dir=sol,
+             expname=f"{p}-solutions-{lang}", run_after=clean_exp,
              num_random_seeds=args.num_solutions, **chunking(args), **solver)
     stages.append(last := f"{p}-solutions-{lang}")
     if not args.no_verify:

@@ -2,22 +2,25 @@
 
     {"id", "source", "problem", "tests"?: [{"input", "output"}], "difficulty"?: easy|medium|hard,
      "difficulty_raw"?: the source's own value as text}
+    call-based TACO/APPS problems instead of "tests": {"fn_name", "test": [assert, ...], "test_setup_code",
+     "starter_code"?} (call_based.py)
 
 | source        | HF dataset             | text                                         | tests                                   | difficulty |
 |---------------|------------------------|----------------------------------------------|-----------------------------------------|------------|
-| taco          | BAAI/TACO              | question                                     | input_output (JSON, stdin only)         | difficulty (EASY..VERY_HARD) |
-| apps          | codeparrot/apps        | question                                     | input_output (JSON, stdin only)         | difficulty (introductory/interview/competition) |
+| taco          | BAAI/TACO              | question                                     | input_output (JSON: stdin, or call-based with fn_name) | difficulty (EASY..VERY_HARD) |
+| apps          | codeparrot/apps        | question                                     | input_output (JSON: stdin, or call-based with fn_name) | difficulty (introductory/interview/competition) |
 | code_contests | deepmind/code_contests | description                                  | public/private/generated_tests          | cf_rating, else difficulty enum |
 | codeforces    | open-r1/codeforces     | title + description + input/output format + examples + note | official_tests, else examples | rating |
 
-Call-based problems (TACO/APPS ``fn_name``) and interactive ones (CodeForces ``interaction_format``)
-get no ``tests``: the stdin/stdout sandbox cannot run them.
+Interactive problems (CodeForces ``interaction_format``) get no ``tests``: the sandbox cannot run them.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any, Callable
+
+from call_based import call_rows
 
 from nemo_skills_lite.utils.errors import NslError
 
@@ -55,19 +58,23 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def io_tests(raw: Any, where: str) -> list[dict[str, str]] | None:
-    """TACO/APPS ``input_output``: a JSON string {"inputs": [...], "outputs": [...], "fn_name"?}."""
+def io_tests(raw: Any, where: str, starter_code: Any = None) -> dict[str, Any]:
+    """TACO/APPS ``input_output``, a JSON string {"inputs": [...], "outputs": [...], "fn_name"?}: stdin pairs as
+    ``{"tests"}``, call-based ones as ``{"fn_name", "test", "test_setup_code", "starter_code"?}``; {} if none."""
     if raw in (None, ""):
-        return None
+        return {}
     try:
         io = json.loads(raw) if isinstance(raw, str) else raw
     except json.JSONDecodeError as e:
         raise NslError(f"{where}: 'input_output' is not valid JSON ({e.msg})") from None
-    if not isinstance(io, dict) or io.get("fn_name"):
-        return None
+    if not isinstance(io, dict):
+        return {}
+    if io.get("fn_name"):
+        rows = call_rows(io, where)
+        return {**rows, "starter_code": starter_code or None} if rows else {}
     ins, outs = io.get("inputs") or [], io.get("outputs") or []
     pairs = [{"input": _text(i), "output": _text(o)} for i, o in zip(ins, outs)]
-    return pairs or None
+    return {"tests": pairs} if pairs else {}
 
 
 def struct_tests(*parts: Any) -> list[dict[str, str]] | None:
@@ -80,7 +87,7 @@ def struct_tests(*parts: Any) -> list[dict[str, str]] | None:
 def taco(row: dict[str, Any], i: int, where: str) -> dict[str, Any]:
     diff = row.get("difficulty")
     return {"id": f"taco-{i}", "problem": need(row, "question", where),
-            "tests": io_tests(need(row, "input_output", where), where),
+            **io_tests(need(row, "input_output", where), where, row.get("starter_code")),
             "difficulty": TACO_LEVELS.get(str(diff).upper()), "difficulty_raw": diff,
             "origin": row.get("source")}
 
@@ -88,7 +95,7 @@ def taco(row: dict[str, Any], i: int, where: str) -> dict[str, Any]:
 def apps(row: dict[str, Any], i: int, where: str) -> dict[str, Any]:
     diff = row.get("difficulty")
     return {"id": f"apps-{row.get('problem_id', i)}", "problem": need(row, "question", where),
-            "tests": io_tests(need(row, "input_output", where), where),
+            **io_tests(need(row, "input_output", where), where, row.get("starter_code")),
             "difficulty": APPS_LEVELS.get(str(diff).lower()), "difficulty_raw": diff}
 
 

@@ -8,7 +8,8 @@
 Each ``--source NAME=SPEC``: NAME is taco, apps, code_contests or codeforces; SPEC is a local jsonl / json
 (array) / parquet file or glob, a ``datasets`` ``save_to_disk`` folder, or a HuggingFace dataset id
 (``owner/name[@split]``, default split train; loaded with ``datasets`` from the hub or the HF cache).
-Rows become ``{id, source, problem, tests?, difficulty?, difficulty_raw?}`` (ocr_sources.py); the first
+Rows become ``{id, source, problem, tests?, difficulty?, difficulty_raw?}``, call-based TACO/APPS problems
+``{..., fn_name, test, test_setup_code, starter_code?}`` instead of ``tests`` (ocr_sources.py); the first
 occurrence of a problem text (NFKC, lower case, collapsed whitespace: nemo_skills_lite.data.dedup) wins,
 in the order the sources are given. Prints a per-source table and writes it as JSON.
 """
@@ -34,7 +35,7 @@ from nemo_skills_lite.utils.errors import NslError, run_main  # noqa: E402
 from nemo_skills_lite.utils.progress import Progress  # noqa: E402
 
 HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+(@[\w.\[\]:%-]+)?$")
-COLUMNS = ("read", "empty", "duplicate", "kept", "with_tests")
+COLUMNS = ("read", "empty", "duplicate", "kept", "with_tests", "call_based")
 
 
 def parse_source(text: str) -> tuple[str, str]:
@@ -115,7 +116,8 @@ def prepare(sources: list[tuple[str, str]], output: str, *, limit: int | None = 
         for row in dedup_rows(mapped_rows(sources, limit, counts, owner, progress), "problem", near=False,
                               duplicates=dups):
             counts[row["source"]]["kept"] += 1
-            counts[row["source"]]["with_tests"] += "tests" in row
+            counts[row["source"]]["with_tests"] += "tests" in row or "test" in row
+            counts[row["source"]]["call_based"] += "fn_name" in row
             w.write(row)
     for d in dups:
         counts[owner[d.index]]["duplicate"] += 1

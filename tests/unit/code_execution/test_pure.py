@@ -167,3 +167,14 @@ def test_refuses_without_bubblewrap(monkeypatch):
         cmd, env = isolation.worker_command(IsolationConfig(allow_unisolated=True), None)
     assert env["NSL_NESTED_NS"] == "0"
     shutil.rmtree(env["NSL_SCRATCH"])
+
+
+def test_code_prefix_runs_before_the_code_and_only_for_python():
+    from nemo_skills_lite.code_execution.rows import RowError, parse_row
+
+    job = parse_row({"code": "def f(x: List[int]):\n    return x\n", "test": ["assert f([1]) == [1]"],
+                     "code_prefix": "from typing import *\n"})
+    assert job.code == "from typing import *\ndef f(x: List[int]):\n    return x\n"
+    with pytest.raises(RowError, match="code_prefix"):
+        parse_row({"code": "int main(){}", "language": "cpp", "tests": [{"input": "", "output": ""}],
+                   "code_prefix": "#include <bits/stdc++.h>"})

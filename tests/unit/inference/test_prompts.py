@@ -13,7 +13,7 @@ SHIPPED = {
     "generic/science-mcq": {"problem"},
     "judge/math": {"problem", "predicted_answer", "expected_answer"},
     "judge/check-contamination": {"problem1", "problem2"},
-    "opencodereasoning/python-solution": {"question"},
+    "opencodereasoning/python-solution": {"question", "io_format"},
     "opencodereasoning/cpp-solution": {"question"},
     "opencodereasoning/reasoning-patterns-initial": {"reasoning"},
     "opencodereasoning/reasoning-patterns-final": {"reasoning"},
@@ -88,3 +88,11 @@ def test_all_prompt_files_are_covered():
     names = {str(p.relative_to(PROMPTS_DIR).with_suffix("")) for p in PROMPTS_DIR.rglob("*.yaml")
              if p.parts[-2] != "examples"}
     assert names == set(SHIPPED)
+
+
+def test_defaults_fill_fields_a_row_leaves_out():
+    p = Prompt(load_prompt_config("opencodereasoning/python-solution"))
+    plain = p.messages({"question": "Add two numbers."})[-1]["content"]
+    assert "reads from standard input and writes to standard output" in plain
+    own = p.messages({"question": "q", "io_format": "Define twoSum(nums, target)."})[-1]["content"]
+    assert "Define twoSum(nums, target)." in own and "standard input" not in own

@@ -72,8 +72,11 @@ def test_real_scale_plan(tmp_path: Path) -> None:
         cmd = _commands(tmp_path, f"solutions/{lang}")[0]
         for arg in (f"++prompt_config=opencodereasoning/{lang}-solution", "++inference.temperature=0.6",
                     "++inference.top_p=0.95", "++inference.tokens_to_generate=16384",
-                    "++server.model=/workspace/DeepSeek-R1", "++input_file=/workspace/open-code-reasoning/problems/clean.jsonl"):
-            assert arg in cmd
+                    "++server.model=/workspace/DeepSeek-R1",
+                    f"++input_file=/workspace/open-code-reasoning/problems/clean{'-cpp' if lang == 'cpp' else ''}.jsonl"):
+            assert arg in cmd  # C++ gets the problems without the call-based (Python function) ones
+    clean_cmd = next(c for c in _commands(tmp_path, "problems") if "clean_problems.py" in c)
+    assert "--cpp-output /workspace/open-code-reasoning/problems/clean-cpp.jsonl" in clean_cmd
     assert "sglang 1x8 GPUs" in lines["ocr-decontam-llm"] and "sglang 1x8 GPUs" in lines["ocr-patterns-initial"]
     decontam, flags = sorted(_commands(tmp_path, "decontam"), key=lambda c: "--llm-flags" in c)
     assert "--llm-flags /workspace/open-code-reasoning/decontam/checked/output.jsonl" in flags
@@ -99,6 +102,7 @@ def test_options_switch_stages_off(tmp_path: Path) -> None:
     assert "(generate): 4/4 unit(s)" in lines["ocr-solutions-python"]
     assert "--no-embeddings" in _commands(tmp_path, "decontam")[0]
     assert "solutions/python/output-rs*.jsonl" in _commands(tmp_path, "sft")[0]
+    assert not any("--cpp-output" in c for c in _commands(tmp_path, "problems"))  # Python only: no C++ input
 
 
 def test_bad_language_is_one_clear_error(tmp_path: Path) -> None:

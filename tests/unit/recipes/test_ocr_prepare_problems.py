@@ -29,18 +29,20 @@ def _rows(path: Path) -> list[dict]:
 def test_four_sources_mapped_deduplicated_and_counted(tmp_path: Path) -> None:
     out = tmp_path / "problems.jsonl"
     table = pp.prepare(ALL, str(out), duplicates_path=str(tmp_path / "dups.jsonl"))
-    assert table["taco"] == {"read": 2, "empty": 0, "duplicate": 0, "kept": 2, "with_tests": 1}
-    assert table["apps"] == {"read": 2, "empty": 0, "duplicate": 1, "kept": 1, "with_tests": 1}
+    assert table["taco"] == {"read": 2, "empty": 0, "duplicate": 0, "kept": 2, "with_tests": 2, "call_based": 1}
+    assert table["apps"] == {"read": 2, "empty": 0, "duplicate": 1, "kept": 1, "with_tests": 1, "call_based": 0}
     assert table["code_contests"]["kept"] == 2 and table["codeforces"]["with_tests"] == 1
-    assert table["total"] == {"read": 8, "empty": 0, "duplicate": 1, "kept": 7, "with_tests": 5}
+    assert table["total"] == {"read": 8, "empty": 0, "duplicate": 1, "kept": 7, "with_tests": 6, "call_based": 1}
     rows = {r["id"]: r for r in _rows(out)}
     assert list(rows) == ["taco-0", "taco-1", "apps-17", "code_contests-1559_A. Maximum of Three",
                           "code_contests-1554_F. Mr. Chanek and the prettiness", "codeforces-4A", "codeforces-1807E"]
     assert all({"id", "source", "problem"} <= set(r) for r in rows.values())
-    # TACO: stdin tests from the input_output JSON string; call-based (fn_name) -> no tests
+    # TACO: stdin tests from the input_output JSON string; call-based (fn_name) -> asserts (test_ocr_call_based.py)
     assert rows["taco-0"]["tests"] == [{"input": "1 2\n", "output": "3\n"}, {"input": "10 20\n", "output": "30\n"}]
     assert rows["taco-0"]["difficulty"] == "easy" and rows["taco-0"]["origin"] == "codeforces"
     assert "tests" not in rows["taco-1"] and rows["taco-1"]["difficulty"] == "medium"
+    assert rows["taco-1"]["fn_name"] == "maxProduct" and rows["taco-1"]["test"] == [
+        "assert _ocr_call_ok('maxProduct', '[[1, 5, 4]]', '20')"]
     # APPS: lists of lines become one text; competition -> hard; its copy of the TACO problem was dropped
     assert rows["apps-17"]["tests"][0] == {"input": "abc\n", "output": "cba\n"}
     assert rows["apps-17"]["difficulty"] == "hard"
@@ -119,7 +121,7 @@ def test_cli_prints_table_and_one_line_errors(tmp_path: Path) -> None:
     ok = subprocess.run(args + [f"--source={n}={s}" for n, s in ALL], capture_output=True, text=True,
                         env=dict(os.environ, PYTHONPATH=str(SCRIPTS.parents[2])))
     assert ok.returncode == 0, ok.stderr
-    assert "total                    8           0           1           7           5" in ok.stdout
+    assert "total                    8           0           1           7           6           1" in ok.stdout
     assert json.loads((tmp_path / "p.jsonl.report.json").read_text())["apps"]["duplicate"] == 1
     bad = subprocess.run(args + ["--source", "apps"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
@@ -138,6 +140,7 @@ def test_clean_problems_drops_flagged_and_renames_to_question(tmp_path: Path) ->
     out = _rows(tmp_path / "clean.jsonl")
     assert all("question" in r and "problem" not in r for r in out) and not any("Chanek" in r["question"] for r in out)
     assert out[0]["tests"] == rows[0]["tests"] and out[0]["id"] == "taco-0"
+    assert out[0]["io_format"] == clean_problems.STDIN_FORMAT and "`maxProduct`" in out[1]["io_format"]
     flags.write_text("".join(flags.read_text().splitlines(keepends=True)[:-1]))
     with pytest.raises(NslError, match="different row counts"):
         clean_problems.clean(str(problems), str(tmp_path / "c2.jsonl"), str(flags))

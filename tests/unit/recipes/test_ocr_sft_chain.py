@@ -25,9 +25,17 @@ def _real_sandbox() -> None:
 commands = load("ocr_commands")
 patterns = load("reasoning_patterns")
 
+call_based = load("call_based")
+clean_problems = load("clean_problems")
+
 SUM = {"id": "taco-0", "question": "Read a and b and print a + b.", "difficulty": "easy",
-       "tests": [{"input": "1 2\n", "output": "3\n"}, {"input": "10 20\n", "output": "30\n"}]}
-CALL = {"id": "taco-1", "question": "Return the largest product of two elements.", "difficulty": "medium"}
+       "tests": [{"input": "1 2\n", "output": "3\n"}, {"input": "10 20\n", "output": "30\n"}],
+       "io_format": clean_problems.STDIN_FORMAT}
+_CALL_IO = {"fn_name": "maxProduct", "inputs": [[[1, 5, 4]]], "outputs": [20]}
+CALL = {"id": "taco-1", "question": "Return the largest product of two elements.", "difficulty": "medium",
+        **call_based.call_rows(_CALL_IO, "taco-1"), "io_format": clean_problems.io_format(_CALL_IO)}
+GUESS = {"id": "codeforces-1807E", "question": "Interactive: guess the hidden number.", "difficulty": "medium",
+         "io_format": clean_problems.STDIN_FORMAT}  # interactive: no tests
 THINK = "<think>\nRead two integers from one line, add them, print the result.\n</think>\n\n"
 GOOD = "```python\na, b = map(int, input().split())\nprint(a + b)\n```"
 
@@ -45,7 +53,8 @@ PYTHON = [  # (row, expected is_correct or None = unlabeled, expected drop reaso
     (_solution(SUM, THINK + "Just add the two numbers."), False, "no_code_block"),
     (_solution(SUM, THINK + "```python\nprint(int(input().split()[0]) +\n```"), False, "syntax_error_python"),
     (_solution(SUM, THINK[len("<think>\n"):] + GOOD.replace("a + b", "b + a")), True, None),  # only </think>
-    (_solution(CALL, THINK + "```python\ndef f(nums):\n    return max(nums)\n```"), None, None),  # no tests
+    (_solution(CALL, THINK + "```python\ndef maxProduct(nums):\n    return max(nums)\n```"), False, None),  # call-based
+    (_solution(GUESS, THINK + "```python\nprint(1)\n```"), None, None),  # no tests
 ]
 
 
@@ -61,15 +70,18 @@ def test_verdicts_filters_and_pattern_labels(tmp_path: Path) -> None:
     verified = [json.loads(x) for x in (ver / "output-rs0.jsonl").read_text().splitlines()]
     assert [r.get("is_correct") for r in verified] == [c for _, c, _ in PYTHON]
     assert verified[1]["verdict"] == "wrong_answer" and verified[0]["tests_passed"] == 2
+    assert verified[8]["verdict"] == "wrong_answer" and verified[8]["tests_total"] == 1
 
     out, rejected = tmp_path / "sft.jsonl", tmp_path / "rejected.jsonl"
     assert prepare_data(commands.sft_overrides("python", f"{ver}/output-rs*.jsonl", str(out), str(rejected), None)) == 0
     kept = [json.loads(x) for x in out.read_text().splitlines()]
-    assert len(kept) == 4  # right, wrong, fixed think tag, untested; the seed-1 copy is a duplicate
+    assert len(kept) == 5  # right, wrong, fixed think tag, call-based wrong, untested; the seed-1 copy is a duplicate
     assert sorted(r["output"].split("```python\n")[1].splitlines()[1] for r in kept if "a, b" in r["output"]) == [
         "print(a + b)", "print(a - b)", "print(b + a)"]
     assert all(r["output"].startswith("<think>") and "Read a and b" in r["input"] or "largest product" in r["input"]
-               for r in kept)
+               or "guess" in r["input"] for r in kept)
+    assert [("`maxProduct`" in r["input"], "standard input" in r["input"]) for r in kept if "largest" in r["input"]] == [
+        (True, False)]  # the call-based prompt
     drops = sorted(json.loads(x)["drop_reason"] for x in rejected.read_text().splitlines())
     assert drops == sorted(d for _, _, d in PYTHON if d)
     funnel = json.loads((tmp_path / "sft-report" / "funnel.json").read_text())
@@ -79,8 +91,8 @@ def test_verdicts_filters_and_pattern_labels(tmp_path: Path) -> None:
     patterns.prepare(str(ver), str(labels))
     got = [json.loads(x)["correctness"] for x in labels.read_text().splitlines()]
     # rows with a </think>: every one but the no_think_end_tag row; untested -> unknown
-    assert got == ["correct", "incorrect", "correct", "correct", "incorrect", "incorrect", "correct", "unknown",
-                   "correct"]
+    assert got == ["correct", "incorrect", "correct", "correct", "incorrect", "incorrect", "correct", "incorrect",
+                   "unknown", "correct"]
 
 
 def test_cpp_solutions_use_the_cpp_block_and_grammar(tmp_path: Path) -> None:
