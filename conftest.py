@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.fixtures.vllm",
     "tests.fixtures.sandbox",
     "tests.fixtures.embedding",
+    "tests.fixtures.ssh",
 ]

@@ -41,6 +41,7 @@ class SshTunnel:
     user: str | None = None
     job_dir: str | None = None
     identity: str | None = None
+    options: tuple[str, ...] = ()  # extension: `ssh -o` options ('Key=Value'), e.g. Port=2222
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,19 @@ def _parse_env(raw: Any, where: str) -> dict[str, str]:
     return env
 
 
+def _parse_ssh(ssh: Any, source: str) -> SshTunnel | None:
+    if ssh is None:
+        return None
+    keys = {"host", "user", "job_dir", "identity", "options"}
+    if not isinstance(ssh, dict) or "host" not in ssh or set(ssh) - keys:
+        raise NslError(f"{source}: ssh_tunnel needs 'host' and may have user, job_dir, identity, options")
+    opts = ssh.get("options") or []
+    if not isinstance(opts, list) or not all(isinstance(o, str) and re.match(r"^[A-Za-z]+=\S", o) for o in opts):
+        raise NslError(f"{source}: ssh_tunnel.options must be a list of 'Key=Value' ssh -o options "
+                       f"(e.g. [Port=2222, StrictHostKeyChecking=accept-new]); got {opts!r}")
+    return SshTunnel(**{**ssh, "options": tuple(opts)})
+
+
 def parse_config(data: dict[str, Any], *, name: str, source: str) -> ClusterConfig:
     if not isinstance(data, dict):
         raise NslError(f"{source}: a cluster config must be a YAML mapping")
@@ -195,11 +209,7 @@ def parse_config(data: dict[str, Any], *, name: str, source: str) -> ClusterConf
     for part, t in timeouts.items():
         if not _TIME.match(t):
             raise NslError(f"{source}: timeouts.{part} = '{t}' is not a Slurm time (e.g. 04:00:00 or 1-00:00:00)")
-    ssh = data.get("ssh_tunnel")
-    if ssh is not None:
-        if not isinstance(ssh, dict) or "host" not in ssh or set(ssh) - {"host", "user", "job_dir", "identity"}:
-            raise NslError(f"{source}: ssh_tunnel needs 'host' and may have user, job_dir, identity")
-        ssh = SshTunnel(**ssh)
+    ssh = _parse_ssh(data.get("ssh_tunnel"), source)
     containers = data.get("containers") or {}
     if not isinstance(containers, dict):
         raise NslError(f"{source}: containers must be a mapping name -> image")

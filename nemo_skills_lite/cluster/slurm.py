@@ -1,8 +1,8 @@
 """The one module that runs scheduler commands: sbatch, squeue, scontrol, scancel.
 
 With an ``ssh_tunnel`` in the cluster config every command goes through the system ``ssh`` client
-(``ssh [-i identity] user@host -- CMD``); scripts are passed on stdin, so nothing but the job files
-on the shared filesystem needs to exist remotely.
+(``ssh -o BatchMode=yes [-o OPTION ...] [-i identity] user@host -- CMD``); scripts are passed on stdin,
+so nothing but the job files on the shared filesystem needs to exist remotely.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ class Slurm:
             return argv
         target = f"{self.ssh.user}@{self.ssh.host}" if self.ssh.user else self.ssh.host
         ident = ["-i", self.ssh.identity] if self.ssh.identity else []
-        return ["ssh", "-o", "BatchMode=yes", *ident, target, "--", shlex.join(argv)]
+        opts = [a for o in self.ssh.options for a in ("-o", o)]
+        return ["ssh", "-o", "BatchMode=yes", *opts, *ident, target, "--", shlex.join(argv)]
 
     def run(self, argv: list[str], *, stdin: str | None = None, check: bool = True) -> str:
         self.calls[argv[0]] = self.calls.get(argv[0], 0) + 1

@@ -109,6 +109,10 @@ def stage_status(rec: dict[str, Any], cfg: ClusterConfig) -> tuple[str, list[int
     states = backend_for(cfg).states(rec["final_jobs"])
     if any(s not in TERMINAL for s in states.values()):
         return "running", missing
+    # look again: a job may have written its marker and ended while the scheduler was being asked
+    missing = [u["index"] for u in rec["units"] if u["index"] in missing and not unit_finished(u)]
+    if not missing:
+        return "finished", []
     return "failed", missing  # every job ended (or aged out of squeue) and outputs are incomplete
 
 
