@@ -59,6 +59,28 @@ def wait_http(url: str, timeout_s: float, what: str) -> None:
             time.sleep(0.5)
 
 
+
+def supervise(argv: list[str], env: dict[str, str]) -> int:
+    """Run a server in its own process group and take the whole group down when it ends or we are told to
+    stop: a crashed vLLM api_server leaves its engine processes behind, which proctrack/linuxproc does not
+    see once they are re-parented (only cgroups would catch them)."""
+    proc = subprocess.Popen(argv, env=env, preexec_fn=os.setpgrp)
+
+    def stop(signum, _frame):
+        try:
+            os.killpg(proc.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
+        signal.signal(sig, stop)
+    rc = proc.wait()
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # whatever the server left in its group
+    except ProcessLookupError:
+        pass
+    return rc
+
 class Job:
     def __init__(self, spec: StageSpec, unit: UnitSpec, attempt: int) -> None:
         self.spec, self.unit, self.attempt = spec, unit, attempt
@@ -106,7 +128,7 @@ class Job:
                                num_nodes=srv.nodes, node_rank=rank,
                                master_addr=f"{info['host']}:{info['dist_port']}", server_args=srv.args)
         print(f"nsl worker: starting {srv.server_type} rank {rank}: {' '.join(launch.argv)}", flush=True)
-        os.execvpe(launch.argv[0], launch.argv, {**os.environ, **launch.env})
+        return supervise(launch.argv, {**os.environ, **launch.env})
 
     def sandbox(self) -> int:
         port = free_port()

@@ -34,6 +34,13 @@ def _problems(path: Path, n: int) -> str:
     return str(path)
 
 
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
 def _vllm_processes(port: int) -> list[psutil.Process]:
     procs = []
     for p in psutil.process_iter(["cmdline"]):
@@ -59,13 +66,15 @@ def test_server_dies_mid_run_job_fails_with_log_tail_and_chain_completes(tmp_pat
     rdv_root = out / "logs" / ".nsl" / "rdv"
     deadline = time.monotonic() + 400
     killed = False
+    groups: set[int] = set()
     while time.monotonic() < deadline and not killed:
         async_file = out / "output.jsonl-async"
         infos = list(rdv_root.glob("*-a0-*/server.json"))
         if infos and async_file.exists() and len(async_file.read_text().splitlines()) >= 5:
             port = json.loads(infos[0].read_text())["port"]
             for p in _vllm_processes(port):
-                os.kill(p.pid, signal.SIGKILL)
+                groups.add(os.getpgid(p.pid))
+                os.kill(p.pid, signal.SIGKILL)  # the api_server only: its engine processes are orphaned
                 killed = True
         time.sleep(0.1)
     assert killed, "never saw the first job's server answer and write rows"
@@ -77,7 +86,9 @@ def test_server_dies_mid_run_job_fails_with_log_tail_and_chain_completes(tmp_pat
     assert "before the client finished" in first_out  # the job failed loudly ...
     assert "/v1/chat/completions" in first_out  # ... with the server log tail
     assert list((out / "logs").glob("*-L1-u0-client.log"))  # the chained job did the rest
-    assert not _vllm_processes(port)  # nothing left behind
+    assert not _vllm_processes(port)  # nothing left behind ...
+    left = [p.info for p in psutil.process_iter(["pid", "name"]) if _pgid(p.pid) in groups]
+    assert not left, f"orphaned server processes survived the job: {left}"  # ... not even the engine
 
 
 def test_local_executor_starts_and_tears_down_the_server(tmp_path: Path, tiny_model_dir: Path) -> None:
