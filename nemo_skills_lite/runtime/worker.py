@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 from nemo_skills_lite.runtime.markers import is_done, mark_done
 from nemo_skills_lite.runtime.merge import merge_if_complete
@@ -60,26 +61,34 @@ def wait_http(url: str, timeout_s: float, what: str) -> None:
 
 
 
-def supervise(argv: list[str], env: dict[str, str]) -> int:
-    """Run a server in its own process group and take the whole group down when it ends or we are told to
-    stop: a crashed vLLM api_server leaves its engine processes behind, which proctrack/linuxproc does not
+def run_in_group(argv: list[str], env: dict[str, str], *, kill_leftovers: bool,
+                 on_start: Callable[[], None] | None = None) -> tuple[int, list[int]]:
+    """Run argv in its own process group, forward SIGUSR1/SIGTERM/SIGINT to the whole group, and return
+    (exit code, signals received). ``kill_leftovers``: SIGKILL what the process left in its group when it
+    ends; a crashed vLLM api_server leaves its engine processes behind, which proctrack/linuxproc does not
     see once they are re-parented (only cgroups would catch them)."""
     proc = subprocess.Popen(argv, env=env, preexec_fn=os.setpgrp)
+    if on_start:
+        on_start()
+    received: list[int] = []
 
-    def stop(signum, _frame):
+    def forward(signum, _frame):
+        received.append(signum)
         try:
             os.killpg(proc.pid, signum)
         except ProcessLookupError:
             pass
 
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
-        signal.signal(sig, stop)
+    for sig in (signal.SIGUSR1, signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, forward)
     rc = proc.wait()
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # whatever the server left in its group
-    except ProcessLookupError:
-        pass
-    return rc
+    if kill_leftovers:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return rc, received
+
 
 class Job:
     def __init__(self, spec: StageSpec, unit: UnitSpec, attempt: int) -> None:
@@ -128,7 +137,7 @@ class Job:
                                num_nodes=srv.nodes, node_rank=rank,
                                master_addr=f"{info['host']}:{info['dist_port']}", server_args=srv.args)
         print(f"nsl worker: starting {srv.server_type} rank {rank}: {' '.join(launch.argv)}", flush=True)
-        return supervise(launch.argv, {**os.environ, **launch.env})
+        return run_in_group(launch.argv, {**os.environ, **launch.env}, kill_leftovers=True)[0]
 
     def sandbox(self) -> int:
         port = free_port()
@@ -177,20 +186,8 @@ class Job:
         print(f"nsl worker: unit {self.unit.index} attempt {self.attempt}: {self.unit.command}", flush=True)
         # own process group (signals reach the whole command), same session (the local runner's last
         # resort kills the session)
-        proc = subprocess.Popen(["bash", "-c", self.unit.command], env=env, preexec_fn=os.setpgrp)
-        self.command_started = True
-        interrupted = []
-
-        def forward(signum, _frame):
-            interrupted.append(signum)
-            try:
-                os.killpg(proc.pid, signum)
-            except ProcessLookupError:
-                pass
-
-        for sig in (signal.SIGUSR1, signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, forward)
-        rc = proc.wait()
+        rc, interrupted = run_in_group(["bash", "-c", self.unit.command], env, kill_leftovers=False,
+                                       on_start=lambda: setattr(self, "command_started", True))
         if rc != 0:
             print(f"nsl worker: command exited with code {rc}", file=sys.stderr, flush=True)
             return EXIT_INTERRUPTED if interrupted else rc
