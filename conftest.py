@@ -12,3 +12,16 @@ pytest_plugins = [
     "tests.fixtures.embedding",
     "tests.fixtures.ssh",
 ]
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _fresh_pipeline_graph():
+    """Each test builds its own pipeline graph; what a test leaves unsubmitted is dropped, never submitted later."""
+    from nemo_skills_lite.pipeline.graph import new_graph
+
+    new_graph()
+    yield
+    new_graph()

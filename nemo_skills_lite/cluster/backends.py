@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from typing import Protocol
 from pathlib import Path
 
 from nemo_skills_lite.cluster import local_state
@@ -24,6 +25,15 @@ from nemo_skills_lite.utils.errors import NslError
 from nemo_skills_lite.utils.io import atomic_write_text
 
 CODE_DIR = str(Path(__file__).resolve().parents[2])
+
+
+def code_dir_of(stage: StageSpec) -> str:
+    """The code the stage's jobs run: its snapshot (``pipeline.snapshot``); this checkout for specs without one."""
+    return stage.code_dir or CODE_DIR
+
+
+def _pythonpath(stage: StageSpec) -> dict[str, str]:
+    return {"PYTHONPATH": stage.env["PYTHONPATH"]} if not stage.client_container and "PYTHONPATH" in stage.env else {}
 
 
 @dataclass
@@ -60,6 +70,9 @@ class SlurmBackend:
         self.cfg, self.slurm = cfg, slurm or Slurm(cfg.ssh_tunnel)
         self._max_array: int | None = cfg.max_array_size
 
+    def check(self, stage: StageSpec) -> None:
+        return None  # sbatch itself refuses what the cluster cannot run; nothing to check on the login node
+
     def max_array(self) -> int:
         if self._max_array is None:
             self._max_array = self.slurm.max_array_size()
@@ -77,7 +90,7 @@ class SlurmBackend:
                     dep = f"{self.cfg.dependency_type}:{':'.join(after)}" if after else None
                 else:
                     dep = "afterany:" + ":".join(sub.levels[level - 1])
-                script = render_sbatch(stage, self.cfg, sl, dependency=dep, code_dir=CODE_DIR)
+                script = render_sbatch(stage, self.cfg, sl, dependency=dep, code_dir=code_dir_of(stage))
                 path = Path(stage.host_log_dir or stage.log_dir) / ".nsl" / "scripts" / f"{stage.stage_id}-L{level}-{i}.sbatch"
                 atomic_write_text(path, script)
                 sub.scripts.append(str(path))
@@ -143,7 +156,8 @@ class LocalBackend:
         atomic_write_text(state, json.dumps({"stage": "PENDING", "units": {str(u): "PENDING" for u in units}}))
         with open(Path(stage.log_dir) / f"{stage.stage_id}-runner.log", "ab") as log:
             proc = subprocess.Popen([sys.executable, "-m", "nemo_skills_lite.cluster.local", args_path],
-                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=CODE_DIR)
+                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                    cwd=code_dir_of(stage), env={**os.environ, **_pythonpath(stage)})
         atomic_write_text(local_state.pid_path(state), str(proc.pid))  # a runner that dies at once is noticed too
         return Submission(levels=[[f"local:{state}"]])
 
@@ -172,8 +186,43 @@ class LocalBackend:
                     pass
 
 
-def backend_for(cfg: ClusterConfig) -> SlurmBackend | LocalBackend:
-    return SlurmBackend(cfg) if cfg.executor == "slurm" else LocalBackend(cfg)
+class Backend(Protocol):
+    """What the pipeline needs from a scheduler."""
+
+    def check(self, stage: StageSpec) -> None: ...  # refuse a stage it cannot run (before anything is submitted)
+
+    def submit(self, stage: StageSpec, units: list[int], after: list[str], throttle: int | None,
+               *, dry_run: bool = False) -> Submission: ...
+
+    def states(self, job_ids: list[str]) -> dict[str, str]: ...  # '<job>_<task>' -> JobState
+
+    def cancel(self, job_ids: list[str]) -> None: ...
 
 
-__all__ = ["Submission", "SlurmBackend", "LocalBackend", "backend_for", "plan_slices", "TERMINAL"]
+class DryRunBackend:
+    """Renders what the real backend would submit (sbatch scripts, the stage spec) and submits nothing."""
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+
+    def check(self, stage: StageSpec) -> None:  # a dry run plans for the cluster, not for this machine
+        return None
+
+    def submit(self, stage: StageSpec, units: list[int], after: list[str], throttle: int | None,
+               *, dry_run: bool = True) -> Submission:
+        return self.inner.submit(stage, units, after, throttle, dry_run=True)
+
+    def states(self, job_ids: list[str]) -> dict[str, str]:
+        return {}
+
+    def cancel(self, job_ids: list[str]) -> None:
+        return None
+
+
+def backend_for(cfg: ClusterConfig, *, dry_run: bool = False) -> Backend:
+    real: Backend = SlurmBackend(cfg) if cfg.executor == "slurm" else LocalBackend(cfg)
+    return DryRunBackend(real) if dry_run else real
+
+
+__all__ = ["Backend", "DryRunBackend", "Submission", "SlurmBackend", "LocalBackend", "backend_for", "plan_slices",
+           "TERMINAL"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,10 @@ class SshTunnel:
     user: str | None = None
     job_dir: str | None = None
     identity: str | None = None
-    options: tuple[str, ...] = ()  # extension: `ssh -o` options ('Key=Value'), e.g. Port=2222
+    port: int | None = None
+    shell: str | None = None  # remote commands run as `<shell> -c '<command>'` (NeMo-Run's SSHTunnel.shell)
+    pre_command: str | None = None  # run before every remote command, e.g. 'source ~/.bashrc'
+    options: tuple[str, ...] = ()  # extension: `ssh -o` options ('Key=Value'), e.g. StrictHostKeyChecking=no
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,10 @@ class ClusterConfig:
     ssh_tunnel: SshTunnel | None = None
     job_dir: str | None = None
     dependency_type: str = "afterok"
+    mail_type: str | None = None  # sbatch --mail-type (NeMo-Skills)
+    mail_user: str | None = None  # sbatch --mail-user
+    default_timeout: str | None = None  # time limit for partitions not listed in timeouts
+    disable_gpus_per_node: bool = False  # request no GPUs from Slurm (clusters without GPU GRES; whole nodes)
     # nemo_skills_lite extensions
     registry_dir: str | None = None  # shared path for the expname registry (default ~/.nsl/registry)
     max_array_size: int | None = None  # default: read from `scontrol show config`
@@ -80,7 +88,7 @@ class ClusterConfig:
 
     def timeout_for(self, partition: str | None) -> str | None:
         """Time limit of a job sent to ``partition`` (from ``partition_for``); ``default`` without one."""
-        return self.timeouts.get(partition) if partition else self.timeouts.get("default")
+        return self.timeouts.get(partition or "default") or self.default_timeout
 
     def with_mounts(self, extra: tuple[Mount, ...]) -> "ClusterConfig":
         """This config with a stage's ``mount_paths`` added (path checks and host-path mapping)."""
@@ -119,7 +127,12 @@ class ClusterConfig:
                                f"(mounts: {mounts}); add a mount covering it or pass mount_paths")
 
 
-_KEYS = {f.name for f in fields(ClusterConfig)} - {"name", "source"}
+# NeMo-Skills keys that change nothing here: accepted with a warning that says why (never dropped silently)
+IGNORED_KEYS = {
+    "skip_hf_home_check": "nemo_skills_lite does not require HF_HOME to be set and mounted, so there is no check to skip",
+    "num_workers": "it sizes NeMo-Run's submission thread pool; a stage here is a handful of sbatch calls (job arrays)",
+}
+_KEYS = ({f.name for f in fields(ClusterConfig)} - {"name", "source"}) | set(IGNORED_KEYS)
 
 
 def _under(path: str, root: str) -> bool:
@@ -182,14 +195,19 @@ def _parse_env(raw: Any, where: str) -> dict[str, str]:
 def _parse_ssh(ssh: Any, source: str) -> SshTunnel | None:
     if ssh is None:
         return None
-    keys = {"host", "user", "job_dir", "identity", "options"}
+    keys = {"host", "user", "job_dir", "identity", "port", "shell", "pre_command", "options"}
     if not isinstance(ssh, dict) or "host" not in ssh or set(ssh) - keys:
-        raise NslError(f"{source}: ssh_tunnel needs 'host' and may have user, job_dir, identity, options")
+        bad = sorted(set(ssh) - keys) if isinstance(ssh, dict) else []
+        raise NslError(f"{source}: ssh_tunnel needs 'host' and may have {', '.join(sorted(keys - {'host'}))}"
+                       + (f"; unknown: {', '.join(bad)}" if bad else ""))
+    if ssh.get("port") is not None and not str(ssh["port"]).isdigit():
+        raise NslError(f"{source}: ssh_tunnel.port = {ssh['port']!r} must be a port number")
     opts = ssh.get("options") or []
     if not isinstance(opts, list) or not all(isinstance(o, str) and re.match(r"^[A-Za-z]+=\S", o) for o in opts):
         raise NslError(f"{source}: ssh_tunnel.options must be a list of 'Key=Value' ssh -o options "
                        f"(e.g. [Port=2222, StrictHostKeyChecking=accept-new]); got {opts!r}")
-    return SshTunnel(**{**ssh, "options": tuple(opts)})
+    port = int(ssh["port"]) if ssh.get("port") is not None else None
+    return SshTunnel(**{**ssh, "port": port, "options": tuple(opts)})
 
 
 def parse_config(data: dict[str, Any], *, name: str, source: str) -> ClusterConfig:
@@ -217,9 +235,18 @@ def parse_config(data: dict[str, Any], *, name: str, source: str) -> ClusterConf
     missing = [v for v in required if v not in os.environ]
     if missing:
         raise NslError(f"{source}: required_env_vars not set in the environment: {', '.join(missing)}")
+    if data.get("default_timeout") is not None:
+        data["default_timeout"] = str(data["default_timeout"])
+        if not _TIME.match(data["default_timeout"]):
+            raise NslError(f"{source}: default_timeout = '{data['default_timeout']}' is not a Slurm time "
+                           f"(e.g. 04:00:00)")
+    for key, why in IGNORED_KEYS.items():
+        if key in data:
+            print(f"[nsl] note: {source}: '{key}' ignored: {why}", file=sys.stderr)
     simple = {k: data[k] for k in ("account", "partition", "cpu_partition", "job_dir", "registry_dir",
                                     "max_array_size", "signal_before_timeout_s", "local_gpus", "local_cpus",
-                                    "container_runtime") if data.get(k) is not None}
+                                    "container_runtime", "mail_type", "mail_user", "default_timeout",
+                                    "disable_gpus_per_node") if data.get(k) is not None}
     return ClusterConfig(
         name=name, executor=executor, source=source, containers={str(k): str(v) for k, v in containers.items()},
         mounts=_parse_mounts(data.get("mounts"), source),

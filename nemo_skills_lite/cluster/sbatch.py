@@ -51,10 +51,10 @@ def job_name(stage: StageSpec, cfg: ClusterConfig) -> str:
     return f"{cfg.job_name_prefix}{stage.expname}"
 
 
-def _container_flags(image: str | None, stage: StageSpec, code_dir: str) -> list[str]:
+def _container_flags(image: str | None, stage: StageSpec, code_dir: str, *, config_mounts: bool = True) -> list[str]:
     if not image:
         return []
-    mounts = ",".join([*stage.mounts, f"{code_dir}:{CODE_MOUNT}"])
+    mounts = ",".join([*(stage.mounts if config_mounts else ()), f"{code_dir}:{CODE_MOUNT}"])
     return [f"--container-image={image}", f"--container-mounts={mounts}", "--no-container-mount-home",
             f"--container-workdir={CODE_MOUNT}"]
 
@@ -73,12 +73,16 @@ def render_sbatch(stage: StageSpec, cfg: ClusterConfig, sl: ArraySlice, *, depen
     h = ["#!/bin/bash", f"#SBATCH --job-name={job_name(stage, cfg)}",
          f"#SBATCH --output={logs}-L{sl.level}-%A_%a.out", f"#SBATCH --nodes={nodes}", "#SBATCH --ntasks-per-node=1",
          f"#SBATCH --array={array_spec(tuple(u - sl.offset for u in sl.units), sl.throttle)}"]
-    if gpus:
+    if gpus and not cfg.disable_gpus_per_node:
         h.append(f"#SBATCH --gres=gpu:{gpus}")
     if stage.partition:  # chosen by the planner (ClusterConfig.partition_for), like the time limit
         h.append(f"#SBATCH --partition={stage.partition}")
     if cfg.account:
         h.append(f"#SBATCH --account={cfg.account}")
+    if cfg.mail_type:
+        h.append(f"#SBATCH --mail-type={cfg.mail_type}")
+    if cfg.mail_user:
+        h.append(f"#SBATCH --mail-user={cfg.mail_user}")
     if stage.time_limit:
         h.append(f"#SBATCH --time={stage.time_limit}")
         h.append(f"#SBATCH --signal=B:USR1@{cfg.signal_before_timeout_s}")
@@ -109,7 +113,8 @@ def render_sbatch(stage: StageSpec, cfg: ClusterConfig, sl: ArraySlice, *, depen
         flags = [f"--nodes={srv.nodes}", "--ntasks-per-node=1"] + _container_flags(srv.container, stage, code_dir)
         body += [_srun(flags, "server-%t.log", "server"), 'SERVER=$!; PIDS+=("$SERVER")']
     if stage.with_sandbox:
-        flags = ["--nodes=1", "--ntasks=1"] + _container_flags(stage.sandbox_container, stage, code_dir)
+        flags = ["--nodes=1", "--ntasks=1"] + _container_flags(stage.sandbox_container, stage, code_dir,
+                                                               config_mounts=stage.sandbox_mounts)
         body += [_srun(flags, "sandbox.log", "sandbox"), 'SANDBOX=$!; PIDS+=("$SANDBOX")']
     flags = [f"--nodes={stage.num_nodes}", "--ntasks-per-node=1"] + client_flags
     body += [_srun(flags, "client.log", "client"), "CLIENT=$!", WAIT_BLOCK]

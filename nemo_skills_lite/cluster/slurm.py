@@ -13,10 +13,8 @@ import subprocess
 from dataclasses import dataclass, field
 
 from nemo_skills_lite.cluster.config import SshTunnel
+from nemo_skills_lite.cluster.states import TERMINAL, JobState  # noqa: F401 (TERMINAL: re-exported)
 from nemo_skills_lite.utils.errors import NslError
-
-TERMINAL = {"COMPLETED", "FAILED", "TIMEOUT", "CANCELLED", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED",
-            "BOOT_FAIL", "DEADLINE"}
 
 
 @dataclass
@@ -29,8 +27,14 @@ class Slurm:
             return argv
         target = f"{self.ssh.user}@{self.ssh.host}" if self.ssh.user else self.ssh.host
         ident = ["-i", self.ssh.identity] if self.ssh.identity else []
+        port = ["-p", str(self.ssh.port)] if self.ssh.port else []
         opts = [a for o in self.ssh.options for a in ("-o", o)]
-        return ["ssh", "-o", "BatchMode=yes", *opts, *ident, target, "--", shlex.join(argv)]
+        cmd = shlex.join(argv)
+        if self.ssh.pre_command:
+            cmd = f"{self.ssh.pre_command} && {cmd}"
+        if self.ssh.shell:
+            cmd = f"{self.ssh.shell} -c {shlex.quote(cmd)}"
+        return ["ssh", "-o", "BatchMode=yes", *opts, *port, *ident, target, "--", cmd]
 
     def run(self, argv: list[str], *, stdin: str | None = None, check: bool = True) -> str:
         self.calls[argv[0]] = self.calls.get(argv[0], 0) + 1
@@ -66,7 +70,7 @@ class Slurm:
         for line in out.splitlines():
             parts = line.strip().split("|")
             if len(parts) >= 2:
-                states[parts[0]] = parts[1]
+                states[parts[0]] = JobState.parse(parts[1])
         return states
 
     def cancel(self, job_ids: list[str]) -> None:

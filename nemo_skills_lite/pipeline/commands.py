@@ -28,6 +28,8 @@ def _converter(type_str: str):
         return lambda v: [int(x) for x in v.split(",") if x]
     if t.startswith("dict"):
         return json.loads
+    if t.startswith("str|list[int]"):
+        return str  # '0..7' or '1,3': parsed by options.parse_ids
     if t.startswith("str|list[str]"):
         return lambda v: v.split(",") if "," in v else v
     return str

@@ -1,6 +1,7 @@
-"""``eval(benchmarks="gsm8k:4,human-eval", ...)``: per benchmark a generation stage and a grading
-stage after it, then one summary stage after all of them (its expname is the eval's expname, so
-``run_after=<eval expname>`` waits for the whole evaluation).
+"""``eval(benchmarks="gsm8k:4,human-eval", ...)``: per benchmark a generation stage and a grading stage after
+it, then one summary stage after all of them (its expname is the eval's expname, so ``run_after=<eval
+expname>`` waits for the whole evaluation). Planned with the same planner as ``generate``/``run_cmd`` and added
+to the graph as one piece: a benchmark whose data is missing stops the whole eval before anything is submitted.
 
 Layout (NeMo-Skills'): ``<output_dir>/eval-results/<benchmark>/output-rs{S}.jsonl`` graded in place,
 ``<output_dir>/eval-results/metrics.json`` from the summary.
@@ -8,22 +9,28 @@ Layout (NeMo-Skills'): ``<output_dir>/eval-results/<benchmark>/output-rs{S}.json
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
+from pathlib import Path
+from typing import Any
 
 from nemo_skills_lite import benchmarks
-from nemo_skills_lite.cluster.config import load_cluster_config
-from nemo_skills_lite.pipeline.options import EvalArgs
+from nemo_skills_lite.cluster.config import ClusterConfig, load_cluster_config
+from nemo_skills_lite.pipeline.graph import Node
+from nemo_skills_lite.pipeline.options import CommonArgs, EvalArgs, GenerateArgs, RunCmdArgs, ServerArgs
 from nemo_skills_lite.pipeline.planner import stage_config, user_path
-from nemo_skills_lite.pipeline.submit import StageHandle
 from nemo_skills_lite.utils.errors import NslError
 
-SERVER_KEYS = ("model", "server_type", "server_gpus", "server_nodes", "server_args", "server_address")
-COMMON_KEYS = ("cluster", "config_dir", "partition", "time_min", "exclusive", "mount_paths", "sbatch_kwargs",
-               "array_throttle", "dependent_jobs", "rerun_done", "dry_run")
+
+def _shared(a: EvalArgs, cls: type) -> dict[str, Any]:
+    """Every option ``cls`` shares with ``eval`` (common + server options), copied by field, never by hand."""
+    names = {f.name for f in dataclasses.fields(cls)} & {f.name for f in dataclasses.fields(EvalArgs)}
+    keep = {f.name for f in dataclasses.fields(CommonArgs)} | {f.name for f in dataclasses.fields(ServerArgs)}
+    return {k: getattr(a, k) for k in names & keep}
 
 
-def submit_eval(a: EvalArgs, ctx) -> list[StageHandle]:
-    from nemo_skills_lite.pipeline.cli import generate, run_cmd, wrap_arguments
+def plan_eval(a: EvalArgs, ctx: Any) -> list[Node]:
+    from nemo_skills_lite.pipeline.cli import plan_generate_node, plan_run_cmd_node
 
     if not a.output_dir:
         raise NslError("eval: output_dir is required")
@@ -33,52 +40,72 @@ def submit_eval(a: EvalArgs, ctx) -> list[StageHandle]:
     plan = [(name, benchmarks.load(name), seeds) for name, seeds in benchmarks.parse_benchmarks(a.benchmarks)]
     # the grading and summary commands name these folders: relative ones must not be left to the job's cwd
     cfg = stage_config(a, load_cluster_config(a.cluster, a.config_dir))
-    a.output_dir, a.data_dir, a.log_dir = (user_path(p, cfg, k) for p, k in
-                                           ((a.output_dir, "output_dir"), (a.data_dir, "data_dir"), (a.log_dir, "log_dir")))
+    a = dataclasses.replace(a, **{k: user_path(getattr(a, k), cfg, k) for k in ("output_dir", "data_dir", "log_dir")})
     expname = a.expname or "eval"
-    common = {k: getattr(a, k) for k in COMMON_KEYS}
-    server = {k: getattr(a, k) for k in SERVER_KEYS}
     data_dir = a.data_dir or str(benchmarks.default_data_dir())
-    handles, graders = [], []
-    names = [n for n, _, _ in plan]
+    _check_data(plan, data_dir, a.split, cfg)
+    nodes: list[Node] = []
+    graders, names = [], [n for n, _, _ in plan]
     results = f"{a.output_dir}/eval-results"
+    gen_opts, cmd_opts = _shared(a, GenerateArgs), _shared(a, RunCmdArgs)
     for name, spec, seeds in plan:
         out = f"{results}/{name}"
-        gen = spec["generation"]
         defaults = [f"++prompt_config={spec['prompt_config']}"] + [
-            f"++inference.{k}={v}" for k, v in gen.items()]
+            f"++inference.{k}={v}" for k, v in spec["generation"].items()]
         gen_exp, grade_exp = f"{expname}-{name}", f"{expname}-{name}-grade"
-        handles.append(generate(
-            ctx=wrap_arguments(shlex.join(defaults + ctx.args)), input_file=str(benchmarks.dataset_path(name, data_dir)),
-            output_dir=out, expname=gen_exp, num_random_seeds=seeds, num_chunks=a.num_chunks,
-            run_after=a.run_after, log_dir=a.log_dir and f"{a.log_dir}/{name}", **server, **common))
+        gen = GenerateArgs(**{**gen_opts, "input_file": _data_file(name, data_dir, a.split), "output_dir": out,
+                              "expname": gen_exp, "num_random_seeds": seeds, "num_chunks": a.num_chunks,
+                              "log_dir": a.log_dir and f"{a.log_dir}/{name}"})
+        nodes.append(plan_generate_node(gen, defaults + ctx.args, cfg))
         grade = (f"python -m nemo_skills_lite.evaluation.evaluate ++input_files={shlex.quote(out + '/output-rs*.jsonl')} "
                  f"++eval_type={spec['eval_type']}")
-        handles.append(run_cmd(ctx=wrap_arguments(grade), expname=grade_exp, run_after=gen_exp,
-                               log_dir=f"{out}/logs", **common))
+        nodes.append(plan_run_cmd_node(_cmd_args(cmd_opts, grade_exp, gen_exp, f"{out}/logs"), grade, cfg))
         graders.append(grade_exp)
         if a.judge_model and spec["eval_type"] == "math":
-            handles.append(judge_stage(a, common, name, out, f"{results}/{name}-judge", seeds, grade_exp))
+            nodes.append(judge_node(a, gen_opts, name, out, f"{results}/{name}-judge", seeds, grade_exp, cfg))
             graders.append(f"{expname}-{name}-judge")
             names.append(f"{name}-judge")
     summary = (f"python -m nemo_skills_lite.evaluation.summarize {shlex.quote(results)} "
                f"--benchmarks {','.join(names)}")
-    handles.append(run_cmd(ctx=wrap_arguments(summary), expname=expname, run_after=graders,
-                           log_dir=f"{results}/logs", **common))
-    return handles
+    nodes.append(plan_run_cmd_node(_cmd_args(cmd_opts, expname, graders, f"{results}/logs"), summary, cfg))
+    return nodes
 
 
-def judge_stage(a: EvalArgs, common: dict, name: str, graded: str, out: str, seeds: int, after: str) -> StageHandle:
+def _cmd_args(opts: dict[str, Any], expname: str, after: str | list[str], log_dir: str) -> RunCmdArgs:
+    """A CPU command stage: no server of its own, no sandbox."""
+    no_server = {k: f.default for k, f in ServerArgs.__dataclass_fields__.items()}
+    return RunCmdArgs(**{**opts, **no_server, "expname": expname, "run_after": after, "log_dir": log_dir})
+
+
+def _data_file(name: str, data_dir: str, split: str) -> str:
+    path = benchmarks.dataset_path(name, data_dir)
+    return str(path if split == "test" else path.with_name(f"{split}.jsonl"))
+
+
+def _check_data(plan: list, data_dir: str, split: str, cfg: ClusterConfig) -> None:
+    """Every benchmark's prepared file must exist before any stage of the eval is planned."""
+    missing = [name for name, _, _ in plan if not Path(cfg.host_path(_data_file(name, data_dir, split))).exists()]
+    if missing:
+        raise NslError(f"eval: benchmark data not prepared for {', '.join(missing)} (looked for "
+                       f"{cfg.host_path(_data_file(missing[0], data_dir, split))}); run "
+                       f"`python -m nemo_skills_lite.benchmarks.prepare {' '.join(missing)} --output-dir {data_dir}`; "
+                       f"nothing was submitted")
+
+
+def judge_node(a: EvalArgs, gen_opts: dict[str, Any], name: str, graded: str, out: str, seeds: int, after: str,
+               cfg: ClusterConfig) -> Node:
     """LLM judge of the graded answers (math_judge) into ``<bench>-judge/``: the summary reports it as
     its own row set (judge_correct) beside the symbolic grades."""
-    from nemo_skills_lite.pipeline.cli import generate, wrap_arguments
+    from nemo_skills_lite.pipeline.cli import plan_generate_node
 
     if a.judge_server_type:
-        server = dict(model=a.judge_model, server_type=a.judge_server_type, server_gpus=a.judge_server_gpus)
+        server = dict(model=a.judge_model, server_type=a.judge_server_type, server_gpus=a.judge_server_gpus,
+                      server_nodes=1, server_args="", server_address=None)
     elif a.server_address:  # same endpoint, another served model
         server = dict(model=a.judge_model, server_address=a.server_address)
     else:
         raise NslError("eval: judge_model needs judge_server_type (a server to start) or server_address")
-    return generate(ctx=wrap_arguments(""), generation_type="math_judge", input_dir=graded, output_dir=out,
-                    expname=f"{a.expname or 'eval'}-{name}-judge", run_after=after, num_random_seeds=seeds,
-                    **server, **common)
+    judge = GenerateArgs(**{**gen_opts, **server, "generation_type": "math_judge", "input_dir": graded,
+                            "output_dir": out, "expname": f"{a.expname or 'eval'}-{name}-judge",
+                            "run_after": after, "num_random_seeds": seeds, "log_dir": None})
+    return plan_generate_node(judge, [], cfg)

@@ -7,6 +7,7 @@ argument parser from the same fields (``help`` metadata), so the two can never d
 from __future__ import annotations
 
 import dataclasses
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,12 @@ class CommonArgs:
     dependent_jobs: int = opt(0, "extra chained jobs per unit (afterany), so a time limit never loses work")
     rerun_done: bool = opt(False, "resubmit units whose outputs already have a .done marker")
     dry_run: bool = opt(False, "render every script into the log dir, print the plan, submit nothing")
+    qos: str | None = opt(None, "Slurm quality of service (--qos)")
+    reuse_code: bool = opt(True, "jobs run the code snapshot taken for this recipe's first stage (False: "
+                                 "snapshot the code again for this stage)")
+    reuse_code_exp: str | None = opt(None, "run the code snapshot of this earlier expname instead")
+    installation_command: str | None = opt(None, "shell command run in the job before the main command "
+                                                 "(e.g. 'pip install ...')")
 
 
 @dataclass
@@ -46,6 +53,11 @@ class ServerArgs:
     server_args: str = opt("", "extra arguments passed to the server launch command")
     server_address: str | None = opt(None, "use an existing OpenAI-compatible endpoint instead of starting one")
     with_sandbox: bool = opt(False, "start a code-execution sandbox beside the client (NSL_SANDBOX_URL)")
+    keep_mounts_for_sandbox: bool = opt(False, "give the sandbox container the cluster config's mounts too "
+                                               "(default: only the code, as NeMo-Skills)")
+    server_entrypoint: str | None = opt(None, "module or .py script that starts the server instead of the "
+                                              "server type's default (its arguments are kept)")
+    server_container: str | None = opt(None, "image for the server instead of the config's containers entry")
 
 
 @dataclass
@@ -56,10 +68,13 @@ class GenerateArgs(ServerArgs, CommonArgs):
     generation_type: str = opt("generate", "generate | math_judge | check_contamination | verify_code")
     generation_module: str | None = opt(None, "python module run instead of the built-in generation task")
     num_random_seeds: int | None = opt(None, "number of seeds (one output-rs{S}.jsonl each)")
-    random_seeds: list[int] | None = opt(None, "explicit seeds (instead of num_random_seeds)")
+    random_seeds: str | list[int] | None = opt(None, "explicit seeds instead of num_random_seeds: "
+                                                      "'0..7' (inclusive), '1,3' or a list")
     starting_seed: int = opt(0, "first seed when num_random_seeds is given")
     num_chunks: int | None = opt(None, "split each seed's input into this many parallel jobs")
-    chunk_ids: list[int] | None = opt(None, "run only these chunks")
+    chunk_ids: str | list[int] | None = opt(None, "run only these chunks: '0..3', '1,3' or a list")
+    preprocess_cmd: str | None = opt(None, "shell command run in the job before the generation")
+    postprocess_cmd: str | None = opt(None, "shell command run in the job after the generation succeeded")
 
 
 @dataclass
@@ -79,6 +94,10 @@ class EvalArgs(ServerArgs, CommonArgs):
     judge_model: str | None = opt(None, "LLM judge model for benchmarks that use one")
     judge_server_type: str | None = opt(None, "server type for the judge model")
     judge_server_gpus: int = opt(0, "GPUs for the judge server")
+    log_samples: bool = opt(False, "NeMo-Skills: log samples to Weights & Biases (not supported: warns)")
+    wandb_name: str | None = opt(None, "NeMo-Skills W&B run name (not supported: warns)")
+    wandb_group: str | None = opt(None, "NeMo-Skills W&B group (not supported: warns)")
+    wandb_project: str | None = opt(None, "NeMo-Skills W&B project (not supported: warns)")
 
 
 def build(cls: type, kwargs: dict[str, Any], where: str) -> Any:
@@ -89,6 +108,33 @@ def build(cls: type, kwargs: dict[str, Any], where: str) -> Any:
 
         raise unknown_key_error(unknown[0], names, f"{where}() argument")
     return cls(**kwargs)
+
+
+UNSUPPORTED = ("log_samples", "wandb_name", "wandb_group", "wandb_project")
+
+
+def warn_unsupported(a: Any, where: str) -> None:
+    """NeMo-Skills options that cannot apply here: accepted, never silently dropped."""
+    used = [k for k in UNSUPPORTED if getattr(a, k, None)]
+    if used:
+        print(f"[nsl] warning: {where}: {', '.join(used)} ignored: nemo_skills_lite does not log to Weights & "
+              f"Biases (metrics are in <output_dir>/eval-results/metrics.json)", file=sys.stderr)
+
+
+def parse_ids(value: str | list[int] | None, what: str) -> list[int] | None:
+    """NeMo-Skills' id lists: '0..7' (inclusive range), '1,3,5', a single '4', or a list of ints."""
+    if value is None or isinstance(value, list):
+        return value
+    text = str(value).strip()
+    try:
+        if ".." in text:
+            lo, hi = (int(x) for x in text.split(".."))
+            if hi < lo:
+                raise ValueError
+            return list(range(lo, hi + 1))
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise NslError(f"{what}='{value}' is not a list of ids; use '0..7' (inclusive), '1,3' or [1, 3]") from None
 
 
 def validate_common(a: CommonArgs, where: str) -> None:

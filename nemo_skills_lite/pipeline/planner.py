@@ -12,6 +12,7 @@ import hashlib
 import importlib
 import os
 import shlex
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from nemo_skills_lite.cluster.config import ClusterConfig, Mount
 from nemo_skills_lite.cluster.sbatch import CODE_MOUNT
 from nemo_skills_lite.configs import TASKS
 from nemo_skills_lite.configs.generation import SERVER_TYPES
-from nemo_skills_lite.pipeline.options import CommonArgs, GenerateArgs, RunCmdArgs, ServerArgs
+from nemo_skills_lite.pipeline.options import CommonArgs, GenerateArgs, RunCmdArgs, ServerArgs, parse_ids
 from nemo_skills_lite.runtime.spec import MergeSpec, ServerSpec, StageSpec, UnitSpec
 from nemo_skills_lite.utils.errors import NslError
 from nemo_skills_lite.utils.overrides import check_key, parse_overrides, split_override, valid_keys
@@ -39,10 +40,11 @@ def output_name(seed: int | None, chunk: int | None) -> str:
 
 
 def seeds_of(a: GenerateArgs) -> list[int | None]:
-    if a.random_seeds is not None:
-        if not a.random_seeds:
+    seeds = parse_ids(a.random_seeds, "random_seeds")
+    if seeds is not None:
+        if not seeds:
             raise NslError("generate: random_seeds is empty")
-        return list(a.random_seeds)
+        return seeds
     if a.num_random_seeds is None or a.num_random_seeds == 0:
         return [None]
     if a.num_random_seeds < 0:
@@ -51,13 +53,14 @@ def seeds_of(a: GenerateArgs) -> list[int | None]:
 
 
 def chunks_of(a: GenerateArgs) -> list[int | None]:
+    chunk_ids = parse_ids(a.chunk_ids, "chunk_ids")
     if a.num_chunks is None:
-        if a.chunk_ids:
+        if chunk_ids:
             raise NslError("generate: chunk_ids needs num_chunks")
         return [None]
     if a.num_chunks < 1:
         raise NslError(f"generate: num_chunks={a.num_chunks} must be >= 1")
-    ids = a.chunk_ids if a.chunk_ids is not None else list(range(a.num_chunks))
+    ids = chunk_ids if chunk_ids is not None else list(range(a.num_chunks))
     bad = [c for c in ids if not 0 <= c < a.num_chunks]
     if bad:
         raise NslError(f"generate: chunk_ids {bad} outside 0..{a.num_chunks - 1}")
@@ -77,9 +80,13 @@ def server_spec(a: ServerArgs, cfg: ClusterConfig, where: str) -> ServerSpec | N
         raise NslError(f"{where}: server_type=openai needs server_address (an existing endpoint)")
     if a.server_nodes < 1 or a.server_gpus < 0:
         raise NslError(f"{where}: server_nodes must be >= 1 and server_gpus >= 0")
-    image = cfg.container(a.server_type, what=f"the {a.server_type} server")
+    image = a.server_container if cfg.uses_containers and a.server_container else \
+        cfg.container(a.server_type, what=f"the {a.server_type} server")
+    if a.server_container and not cfg.uses_containers:
+        print(f"[nsl] warning: {where}: server_container='{a.server_container}' ignored: cluster config "
+              f"{cfg.source} runs jobs on the host (no containers)", file=sys.stderr)
     return ServerSpec(server_type=a.server_type, model=a.model, gpus=a.server_gpus, nodes=a.server_nodes,
-                      args=a.server_args or "", container=image)
+                      args=a.server_args or "", container=image, entrypoint=a.server_entrypoint)
 
 
 def stage_config(a: CommonArgs, cfg: ClusterConfig) -> ClusterConfig:
@@ -117,6 +124,8 @@ def sbatch_lines(a: CommonArgs) -> tuple[str, ...]:
         lines.append("--exclusive")
     if a.time_min:
         lines.append(f"--time-min={a.time_min}")
+    if a.qos:
+        lines.append(f"--qos={a.qos}")
     for k, v in (a.sbatch_kwargs or {}).items():
         lines.append(f"--{k.replace('_', '-')}" + (f"={v}" if v not in (None, "", True) else ""))
     return tuple(lines)
@@ -165,8 +174,9 @@ def base_stage(kind: str, a: CommonArgs, cfg: ClusterConfig, env: Env, log_dir: 
     partition = cfg.partition_for(a.partition, gpus)  # the time limit follows the partition used
     stage_env = dict(cfg.env_vars)
     stage_env["NSL_CODE_DIR"] = CODE_MOUNT if containers else env.code_dir
-    if containers:
-        stage_env["PYTHONPATH"] = CODE_MOUNT
+    code = CODE_MOUNT if containers else env.code_dir  # the snapshot, never a live checkout
+    stage_env["PYTHONPATH"] = f"{code}:{stage_env['PYTHONPATH']}" if stage_env.get("PYTHONPATH") else code
+    units = [dataclasses.replace(u, command=wrap_command(u.command, a)) for u in units]
     return StageSpec(
         expname=a.expname or kind, stage_id=env.stage_id, kind=kind, cluster=cfg.name, executor=cfg.executor,
         log_dir=log_dir, units=tuple(units), dependent_jobs=a.dependent_jobs, server=server,
@@ -175,7 +185,17 @@ def base_stage(kind: str, a: CommonArgs, cfg: ClusterConfig, env: Env, log_dir: 
         mounts=tuple(str(m) for m in cfg.mounts), num_nodes=num_nodes, num_gpus=num_gpus, partition=partition,
         time_limit=cfg.timeout_for(partition), sbatch_lines=sbatch_lines(a),
         python="python3" if containers else env.python,
-        host_log_dir=cfg.host_path(log_dir) if containers else None)
+        host_log_dir=cfg.host_path(log_dir) if containers else None, code_dir=env.code_dir,
+        sandbox_mounts=bool(getattr(a, "keep_mounts_for_sandbox", False)))
+
+
+def wrap_command(cmd: str, a: CommonArgs) -> str:
+    """NeMo-Skills' installation_command, preprocess_cmd and postprocess_cmd around a unit's command."""
+    pre = [c for c in (a.installation_command, getattr(a, "preprocess_cmd", None)) if c]
+    post = getattr(a, "postprocess_cmd", None)
+    if not pre and not post:
+        return cmd
+    return " && ".join([*(f"{{ {c}; }}" for c in pre), cmd, *([f"{{ {post}; }}"] if post else [])])
 
 
 def plan_generate(a: GenerateArgs, ctx_args: list[str], cfg: ClusterConfig, env: Env) -> StageSpec:

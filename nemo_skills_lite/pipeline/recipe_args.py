@@ -2,7 +2,7 @@
 
     ap = recipe_parser(__doc__, server_type="sglang", server_gpus=8, server_nodes=2)
     ap.add_argument("--num-solutions", type=int, default=16)     # the recipe's own sizes
-    args = parse_recipe_args(ap)                                  # --dry-run sets NSL_DRY_RUN=1
+    args = parse_recipe_args(ap)                                  # --dry-run: the graph is a dry run
     generate(..., cluster=args.cluster, **server_kwargs(args, model))
 
 ``--server-address URL`` points every stage at an existing OpenAI-compatible endpoint (a vLLM server
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from typing import Any
 
@@ -49,33 +48,26 @@ def recipe_parser(doc: str | None, *, cluster: str = "local", server_type: str =
 
 
 def parse_recipe_args(ap: argparse.ArgumentParser, argv: list[str] | None = None) -> argparse.Namespace:
-    """Parse, then make the recipe all-or-nothing: before anything is submitted, the same script runs once as
-    a dry run (every stage planned and validated, nothing submitted); a mistake in stage 7 then stops the
-    recipe before stage 1 is queued. A user error anywhere prints one line, no traceback."""
+    """Parse the recipe's arguments. The recipe is all-or-nothing without anything more: its stages form one
+    graph, validated whole and submitted when the script ends (``pipeline.graph``); ``--dry-run`` makes that
+    graph a dry run. A user error anywhere prints one line, no traceback."""
+    from nemo_skills_lite.pipeline.graph import set_dry_run
+
     args = ap.parse_args(argv)
     sys.excepthook = _one_line_errors
     if args.dry_run:
-        os.environ["NSL_DRY_RUN"] = "1"
-    elif os.environ.get("NSL_DRY_RUN") != "1" and argv is None:
-        _preflight()
+        set_dry_run(True)
     return args
 
 
 def _one_line_errors(kind: type[BaseException], err: BaseException, tb: Any) -> None:
+    from nemo_skills_lite.pipeline import graph
+
+    graph.mark_failed()
     if isinstance(err, NslError):
         print(f"error: {err}", file=sys.stderr)
     else:
         sys.__excepthook__(kind, err, tb)
-
-
-def _preflight() -> None:
-    env = {**os.environ, "NSL_DRY_RUN": "1"}
-    p = subprocess.run([sys.executable, *sys.argv], env=env, capture_output=True, text=True)
-    if p.returncode != 0:
-        errors = [ln for ln in p.stderr.splitlines() if ln.startswith("error:")] or p.stderr.splitlines()[-20:]
-        print("\n".join(errors), file=sys.stderr)
-        print("[nsl] the recipe stopped in its dry run (above); nothing was submitted", file=sys.stderr)
-        sys.exit(2)
 
 
 def server_kwargs(args: argparse.Namespace, model: str, *, nodes: int | None = None,

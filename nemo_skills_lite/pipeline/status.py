@@ -11,7 +11,7 @@ from rich.table import Table
 from nemo_skills_lite.cluster.backends import backend_for
 from nemo_skills_lite.cluster.config import ClusterConfig, load_cluster_config
 from nemo_skills_lite.pipeline.registry import Registry, registry_root
-from nemo_skills_lite.pipeline.submit import pick_state, stage_status, unit_finished, unit_job_states
+from nemo_skills_lite.pipeline.submission import pick_state, stage_status, unit_finished, unit_job_states
 from nemo_skills_lite.utils.errors import NslError
 
 

@@ -27,6 +27,7 @@ class ServerSpec:
     args: str = ""
     address: str | None = None  # external OpenAI-compatible endpoint: nothing is launched
     container: str | None = None
+    entrypoint: str | None = None  # server_entrypoint: module or .py script replacing the type's default
     ready_timeout_s: float = 1800.0
 
 
@@ -72,6 +73,8 @@ class StageSpec:
     sbatch_lines: tuple[str, ...] = ()  # extra '--key=value' (exclusive, time-min, user sbatch_kwargs)
     python: str = "python3"  # interpreter that runs the worker inside the job
     host_log_dir: str | None = None  # log_dir as the login node and the batch shell see it (containers)
+    code_dir: str = ""  # host path of the code snapshot every job runs (mounted at /nemo_run/code in containers)
+    sandbox_mounts: bool = False  # keep_mounts_for_sandbox: the sandbox container also gets the config mounts
     version: int = SPEC_VERSION
 
     @property

@@ -14,6 +14,7 @@ so ports are picked free on whatever node they land on.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import signal
@@ -136,6 +137,10 @@ class Job:
         launch = server_launch(srv.server_type, srv.model, port=info["port"], num_gpus=srv.gpus,
                                num_nodes=srv.nodes, node_rank=rank,
                                master_addr=f"{info['host']}:{info['dist_port']}", server_args=srv.args)
+        if srv.entrypoint:  # server_entrypoint: the same arguments, another module or script
+            entry = [srv.entrypoint] if srv.entrypoint.endswith(".py") else ["-m", srv.entrypoint]
+            rest = launch.argv[3:] if launch.argv[1:2] == ["-m"] else launch.argv[1:]
+            launch = dataclasses.replace(launch, argv=[launch.argv[0], *entry, *rest])
         print(f"nsl worker: starting {srv.server_type} rank {rank}: {' '.join(launch.argv)}", flush=True)
         return run_in_group(launch.argv, {**os.environ, **launch.env}, kill_leftovers=True)[0]
 

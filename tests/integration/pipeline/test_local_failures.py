@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from nemo_skills_lite.pipeline.cli import generate, run_cmd, wrap_arguments
+from nemo_skills_lite.pipeline.cli import generate, run_cmd, submit, wrap_arguments
 from tests.integration.pipeline.helpers import TASK, nsl, poll, rows, wait_stage, write_config, write_input
 
 
@@ -71,6 +71,7 @@ def test_a_runner_killed_with_kill9_ends_failed_and_cancel_stops_its_orphans(tmp
     run_cmd(ctx=wrap_arguments("sleep 300"), cluster=cfg, expname="victim", log_dir=str(tmp_path / "v"))
     run_cmd(ctx=wrap_arguments(f"touch {tmp_path}/ran"), cluster=cfg, expname="victim-down", run_after="victim",
             log_dir=str(tmp_path / "d"))
+    submit()
     poll(lambda: _state(tmp_path / "v")[1]["units"].get("0") == "RUNNING", 30, "the unit to start")
     path, st = _state(tmp_path / "v")
     worker = st["procs"]["0"]

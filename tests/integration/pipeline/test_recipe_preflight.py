@@ -1,5 +1,5 @@
-"""A recipe is all-or-nothing: parse_recipe_args dry-runs the whole script first, so a mistake in a late stage
-stops it before the first stage is queued, with one line and no traceback."""
+"""A recipe is all-or-nothing: its stages form one graph submitted when the script ends, so a mistake in a late
+stage stops it before the first stage is queued, with one line and no traceback."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def _run(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
 
 def test_a_late_mistake_submits_nothing(tmp_path: Path) -> None:
     p = _run(tmp_path, "--judge-override", "++worker=2")  # the second stage's override is misspelt
-    assert p.returncode == 2
+    assert p.returncode == 1
     assert "error: " in p.stderr and "unknown key 'worker'" in p.stderr
     assert "Did you mean 'workers'" in p.stderr and "nothing was submitted" in p.stderr
     assert "Traceback" not in p.stderr

@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from nemo_skills_lite.pipeline.cli import generate, wrap_arguments
+from nemo_skills_lite.pipeline.cli import generate, submit, wrap_arguments
 from tests.fixtures.common import require
 from tests.fixtures.vllm import VLLM_PYTHON
 from tests.integration.pipeline.helpers import rows, wait_stage, write_config
@@ -62,6 +62,7 @@ def test_server_dies_mid_run_job_fails_with_log_tail_and_chain_completes(tmp_pat
                  cluster=cfg, input_file=_problems(tmp_path / "in.jsonl", ROWS), output_dir=str(out),
                  expname="srv", model=str(tiny_model_dir), server_type="vllm", server_gpus=0,
                  server_args=SERVER_ARGS, dependent_jobs=1)
+    submit()
     # wait until the first job's server answered and some rows are written, then kill the server
     rdv_root = out / "logs" / ".nsl" / "rdv"
     deadline = time.monotonic() + 400

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nemo_skills_lite.cluster.slurm import Slurm
-from nemo_skills_lite.pipeline.cli import run_cmd, wrap_arguments
+from nemo_skills_lite.pipeline.cli import run_cmd, submit, wrap_arguments
 from tests.integration.pipeline.helpers import nsl, poll, wait_stage, write_config
 
 pytestmark = [pytest.mark.slurm, pytest.mark.usefixtures("slurm_cluster")]
@@ -44,6 +44,7 @@ def test_rerun_while_running_does_not_resubmit(tmp_path: Path, capsys: pytest.Ca
     cfg = write_config(tmp_path / "c.yaml", "slurm")
     kw = dict(cluster=cfg, expname="busy", log_dir=str(tmp_path / "logs"))
     first = run_cmd(ctx=wrap_arguments("sleep 60"), **kw)
+    submit()  # the first submission is running before the rerun is planned
     try:
         again = run_cmd(ctx=wrap_arguments("sleep 60"), **kw)
         assert again.units_submitted == 0 and again.job_ids == []

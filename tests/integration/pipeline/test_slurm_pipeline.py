@@ -13,7 +13,7 @@ import pytest
 
 from nemo_skills_lite.cluster.config import load_cluster_config
 from nemo_skills_lite.cluster.slurm import Slurm
-from nemo_skills_lite.pipeline.cli import generate, run_cmd, wrap_arguments
+from nemo_skills_lite.pipeline.cli import generate, run_cmd, submit, wrap_arguments
 from nemo_skills_lite.utils.errors import NslError
 from tests.integration.pipeline.helpers import ROOT, TASK, max_overlap, rows, wait_stage, write_config, write_input
 
@@ -74,8 +74,10 @@ def test_run_after_from_another_process_and_failure_handling(tmp_path: Path) -> 
     with pytest.raises(NslError, match="rerun 'broken' first"):
         run_cmd(ctx=wrap_arguments("true"), cluster=cfg, expname="after-broken", run_after="broken",
                 log_dir=str(tmp_path / "alogs"))
-    with pytest.raises(NslError, match="no stage with that expname"):
+        submit()
+    with pytest.raises(NslError, match="run_after='never-submitted' names no stage"):
         run_cmd(ctx=wrap_arguments("true"), cluster=cfg, expname="x", run_after="never-submitted")
+        submit()
     logs = subprocess.run([sys.executable, "-m", "nemo_skills_lite.cli", "logs", "broken", "--cluster", cfg,
                            "--failed"], capture_output=True, text=True, cwd=ROOT)
     assert "failing on purpose" in logs.stdout
@@ -84,6 +86,7 @@ def test_run_after_from_another_process_and_failure_handling(tmp_path: Path) -> 
 def test_cancel(tmp_path: Path) -> None:
     cfg = write_config(tmp_path / "c.yaml", "slurm")
     h = run_cmd(ctx=wrap_arguments("sleep 300"), cluster=cfg, expname="long", log_dir=str(tmp_path / "logs"))
+    submit()
     time.sleep(2)
     p = subprocess.run([sys.executable, "-m", "nemo_skills_lite.cli", "cancel", "long", "--cluster", cfg],
                        capture_output=True, text=True, cwd=ROOT)

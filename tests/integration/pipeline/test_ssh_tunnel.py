@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nemo_skills_lite.cluster.slurm import Slurm
-from nemo_skills_lite.pipeline.cli import generate, run_cmd, wrap_arguments
+from nemo_skills_lite.pipeline.cli import generate, run_cmd, submit, wrap_arguments
 from tests.integration.pipeline.helpers import TASK, nsl, poll, rows, wait_stage, write_config, write_input
 
 pytestmark = [pytest.mark.slurm, pytest.mark.usefixtures("slurm_cluster")]
@@ -47,6 +47,7 @@ def test_generate_then_run_cmd_through_the_tunnel(tmp_path: Path, sshd) -> None:
 def test_cancel_through_the_tunnel(tmp_path: Path, sshd) -> None:
     cfg = write_config(tmp_path / "c.yaml", "slurm", ssh_tunnel=sshd.tunnel())
     h = run_cmd(ctx=wrap_arguments("sleep 300"), cluster=cfg, expname="ssh-long", log_dir=str(tmp_path / "logs"))
+    submit()
     time.sleep(1)
     before = sshd.logins()
     p = nsl("cancel", "ssh-long", "--cluster", cfg)

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from nemo_skills_lite.cluster.config import load_cluster_config
-from nemo_skills_lite.pipeline.cli import generate, run_cmd, wrap_arguments
+from nemo_skills_lite.pipeline.cli import generate, run_cmd, submit, wrap_arguments
 from nemo_skills_lite.utils.errors import NslError
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -66,13 +66,14 @@ def test_api_errors_submit_nothing(tmp_path: Path) -> None:
         (dict(server_type="vllm", model="/m", server_address=None, server_gpus=0, typo_arg=1), "unknown key 'typo_arg'"),
         (dict(input_file=str(tmp_path / "missing.jsonl")), "input file\\(s\\) not found"),
         (dict(run_after="e"), "names this stage itself"),
-        (dict(run_after="nope"), "no stage with that expname"),
+        (dict(run_after="nope"), "run_after='nope' names no stage of this recipe and none in the registry"),
         (dict(generation_type="math_jduge"), "generation_type 'math_jduge' is not known"),
         (dict(server_type="tgi", model="/m", server_address=None), "server_type 'tgi' is not valid"),
     ]
     for extra, match in cases:
-        with pytest.raises(NslError, match=match):
+        with pytest.raises(NslError, match=match):  # at the call, or when the graph is submitted (run_after)
             generate(ctx=wrap_arguments("++prompt_config=generic/math"), **{**base, **extra})
+            submit()
     with pytest.raises(NslError, match="unknown key 'inference.temprature'.*inference.temperature"):
         generate(ctx=wrap_arguments("++prompt_config=generic/math ++inference.temprature=0.6"), **base)
     assert not (tmp_path / "out").exists()  # nothing planned was written, nothing submitted

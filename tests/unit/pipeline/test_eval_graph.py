@@ -7,17 +7,26 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nemo_skills_lite.pipeline.cli import eval as eval_
+from nemo_skills_lite.pipeline.cli import eval as eval_, submit
 from nemo_skills_lite.utils.errors import NslError
+
+
+def prepared(data: Path, *names: str) -> str:
+    """A stand-in prepared benchmark file per name (planning only checks that it exists)."""
+    for name in names:
+        (data / name).mkdir(parents=True, exist_ok=True)
+        (data / name / "test.jsonl").write_text('{"problem": "1+1", "expected_answer": "2"}\n')
+    return str(data)
 
 
 def test_eval_stage_graph(tmp_path: Path, capsys) -> None:
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump({"executor": "slurm", "partition": "p", "registry_dir": str(tmp_path / "reg")}))
     handles = eval_(cluster=str(cfg), benchmarks="gsm8k:4,human-eval", output_dir=str(tmp_path / "res"),
-                    data_dir=str(tmp_path / "data"), expname="ev", server_address="http://h:1", model="m",
-                    dry_run=True)
+                    data_dir=prepared(tmp_path / "data", "gsm8k", "human-eval"), expname="ev",
+                    server_address="http://h:1", model="m", dry_run=True)
     assert len(handles) == 5
+    submit()
     out = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[nsl dry-run]")]
     assert "ev-gsm8k (generate): 4/4 unit(s)" in out[0]
     assert "ev-gsm8k-grade (run_cmd)" in out[1] and "after " in out[1]
@@ -55,10 +64,24 @@ def test_eval_with_llm_judge_adds_a_judge_stage(tmp_path: Path, capsys) -> None:
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump({"executor": "slurm", "partition": "p", "registry_dir": str(tmp_path / "reg")}))
     handles = eval_(cluster=str(cfg), benchmarks="math-500:2", output_dir=str(tmp_path / "res"),
-                    data_dir=str(tmp_path / "data"), expname="evj", server_address="http://h:1", model="m",
-                    judge_model="/models/judge", judge_server_type="vllm", judge_server_gpus=8, dry_run=True)
+                    data_dir=prepared(tmp_path / "data", "math-500"), expname="evj", server_address="http://h:1",
+                    model="m", judge_model="/models/judge", judge_server_type="vllm", judge_server_gpus=8, dry_run=True)
     assert len(handles) == 4
+    submit()
     out = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[nsl dry-run]")]
     assert "evj-math-500-judge (generate): 2/2 unit(s)" in out[2] and "vllm 1x8 GPUs" in out[2]
     assert "--benchmarks math-500,math-500-judge" in next(
         p.read_text() for p in (tmp_path / "res" / "eval-results" / "logs" / ".nsl").glob("*.json"))
+
+
+def test_eval_with_a_benchmark_not_prepared_submits_nothing(tmp_path: Path, capsys) -> None:
+    """Three benchmarks, one not prepared: one error naming it and the prepare command; no stage at all."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"executor": "local", "registry_dir": str(tmp_path / "reg")}))
+    data = prepared(tmp_path / "data", "gsm8k", "human-eval")
+    with pytest.raises(NslError, match=r"benchmark data not prepared for math-500 .*benchmarks.prepare math-500"):
+        eval_(cluster=str(cfg), benchmarks="gsm8k:1,math-500:1,human-eval", output_dir=str(tmp_path / "res"),
+              data_dir=data, expname="ev3", server_address="http://h:1", model="m")
+    assert submit() == []  # the eval added nothing to the graph
+    assert not (tmp_path / "reg").exists() or not list((tmp_path / "reg").glob("*.json"))
+    assert not (tmp_path / "res").exists()

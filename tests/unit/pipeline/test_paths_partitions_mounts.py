@@ -95,12 +95,15 @@ def test_mount_paths_satisfy_the_mount_check() -> None:
 
 
 def test_eval_commands_name_absolute_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from nemo_skills_lite.pipeline.cli import eval as eval_
+    from nemo_skills_lite.pipeline.cli import eval as eval_, submit
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "c.yaml").write_text(f"executor: local\nregistry_dir: {tmp_path}/reg\n")
+    (tmp_path / "data" / "gsm8k").mkdir(parents=True)
+    (tmp_path / "data" / "gsm8k" / "test.jsonl").write_text('{"problem": "1+1", "expected_answer": "2"}\n')
     eval_(cluster="c.yaml", benchmarks="gsm8k", output_dir="res", data_dir="data", expname="ev",
           server_address="http://h:1", model="m", dry_run=True)
+    submit()
     specs = [p.read_text() for p in (tmp_path / "res" / "eval-results").glob("**/.nsl/*.json")]
     grade = next(s for s in specs if "nemo_skills_lite.evaluation.evaluate" in s)
     assert f"++input_files='{tmp_path}/res/eval-results/gsm8k/output-rs*.jsonl'" in grade

@@ -21,12 +21,29 @@ registry_dir: %(reg)s
 """
 
 
-def test_seed_recipe_graph_under_dry_run(tmp_path: Path) -> None:
+def run_seed(tmp_path: Path, *, problems: bool) -> subprocess.CompletedProcess:
     (tmp_path / "cluster_configs").mkdir()
     (tmp_path / "cluster_configs" / "slurm.yaml").write_text(
         SLURM_CFG % {"ws": tmp_path / "ws", "reg": tmp_path / "registry"})
+    if problems:  # the seed's first input, as its instructions download it
+        sdg = tmp_path / "ws" / "open-reasoning" / "sdg"
+        sdg.mkdir(parents=True)
+        (sdg / "math-problems.jsonl").write_text('{"problem": "1+1", "expected_answer": "2"}\n')
     env = dict(os.environ, NSL_DRY_RUN="1", PYTHONPATH=str(Path(__file__).resolve().parents[3]))
-    p = subprocess.run([sys.executable, str(RECIPE)], cwd=tmp_path, env=env, capture_output=True, text=True)
+    return subprocess.run([sys.executable, str(RECIPE)], cwd=tmp_path, env=env, capture_output=True, text=True)
+
+
+def test_seed_recipe_without_its_problems_submits_nothing(tmp_path: Path) -> None:
+    p = run_seed(tmp_path, problems=False)
+    assert p.returncode == 1
+    assert p.stderr.strip().splitlines() == [
+        "error: r1-0528-math-solutions: input file(s) not found and not written by any stage it runs after: "
+        "/workspace/open-reasoning/sdg/math-problems.jsonl; nothing was submitted"]
+    assert not list(tmp_path.rglob("*.sbatch")) and not (tmp_path / "registry").exists()
+
+
+def test_seed_recipe_graph_under_dry_run(tmp_path: Path) -> None:
+    p = run_seed(tmp_path, problems=True)
     assert p.returncode == 0, p.stderr
     lines = [line for line in p.stdout.splitlines() if line.startswith("[nsl dry-run]")]
     assert len(lines) == 5

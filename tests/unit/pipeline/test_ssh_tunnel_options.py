@@ -35,13 +35,13 @@ def test_bad_options_name_the_key(bad) -> None:
 
 
 def test_unknown_tunnel_key_lists_options() -> None:
-    with pytest.raises(NslError, match="may have user, job_dir, identity, options"):
-        _ssh(host="login", port=2222)
+    with pytest.raises(NslError, match="may have identity, job_dir, options, port, pre_command, shell, user; unknown: prot"):
+        _ssh(host="login", prot=2222)
 
 
 def test_stage_status_sees_a_marker_written_while_the_scheduler_was_asked(tmp_path, monkeypatch) -> None:
     """Over ssh a squeue takes ~0.3 s: a job that writes its marker and ends meanwhile is finished, not failed."""
-    from nemo_skills_lite.pipeline import submit
+    from nemo_skills_lite.pipeline import submission as submit
     from nemo_skills_lite.runtime.markers import mark_done
 
     marker = str(tmp_path / "out.jsonl")

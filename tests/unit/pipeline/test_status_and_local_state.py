@@ -26,7 +26,7 @@ from nemo_skills_lite.runtime.spec import StageSpec, UnitSpec
     (["FAILED", "CANCELLED"], "CANCELLED"),
 ])
 def test_unit_state_is_the_running_or_latest_attempt(by_level, expected) -> None:
-    from nemo_skills_lite.pipeline.submit import pick_state
+    from nemo_skills_lite.pipeline.submission import pick_state
 
     assert pick_state(by_level) == expected
 

@@ -16,7 +16,7 @@ import os
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,25 +29,46 @@ from nemo_skills_lite.runtime.spec import StageSpec
 from nemo_skills_lite.utils.errors import NslError
 
 
-def is_dry_run(flag: bool) -> bool:
-    return flag or os.environ.get("NSL_DRY_RUN") == "1"
-
-
 def new_stage_id(expname: str) -> str:
     return f"{expname}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
 
 
-@dataclass
 class StageHandle:
-    """What ``generate``/``run_cmd``/``eval`` return: the submitted stage and its jobs."""
+    """What ``generate``/``run_cmd``/``eval`` return. The stage is submitted with the rest of its graph (see
+    ``pipeline.graph``); reading its jobs or counts submits the graph first if it was not yet."""
 
-    expname: str
-    stage_id: str | None
-    job_ids: list[str] = field(default_factory=list)
-    units_submitted: int = 0
-    units_done: int = 0
-    dry_run: bool = False
-    scripts: list[str] = field(default_factory=list)
+    def __init__(self, expname: str, stage_id: str | None, *, dry_run: bool = False) -> None:
+        self.expname, self.stage_id, self.dry_run = expname, stage_id, dry_run
+        self.graph: Any = None
+        self._job_ids: list[str] = []
+        self._scripts: list[str] = []
+        self._units_submitted = 0
+        self._units_done = 0
+
+    def _submitted(self) -> "StageHandle":
+        if self.graph is not None and not self.graph.submitted:
+            self.graph.submit()
+        return self
+
+    @property
+    def job_ids(self) -> list[str]:
+        return self._submitted()._job_ids
+
+    @property
+    def scripts(self) -> list[str]:
+        return self._submitted()._scripts
+
+    @property
+    def units_submitted(self) -> int:
+        return self._submitted()._units_submitted
+
+    @property
+    def units_done(self) -> int:
+        return self._submitted()._units_done
+
+    def __repr__(self) -> str:
+        state = "pending" if self.graph is not None and not self.graph.submitted else f"jobs={self._job_ids}"
+        return f"StageHandle({self.expname!r}, {state})"
 
 
 def unit_finished(u: dict[str, Any]) -> bool:
@@ -141,55 +162,71 @@ def resolve_run_after(run_after: str | list[str] | None, expname: str, registry:
     return list(dict.fromkeys(deps))
 
 
-def submit(stage: StageSpec, cfg: ClusterConfig, *, run_after: Any, rerun_done: bool, dry_run: bool,
-           throttle: int | None) -> StageHandle:
-    dry = is_dry_run(dry_run)
+@dataclass
+class Prepared:
+    """One stage of a graph after the file-system checks, ready for its backend (nothing submitted yet)."""
+
+    stage: StageSpec
+    cfg: ClusterConfig
+    records: list[dict[str, Any]]
+    todo: list[int]
+    busy: list[int]
+    running_finals: list[str]
+    handle: StageHandle
+
+
+def prepare_stage(stage: StageSpec, cfg: ClusterConfig, handle: StageHandle, *, rerun_done: bool,
+                  dry: bool) -> Prepared:
+    """Which units need jobs: those without a marker, less those an earlier submission is still running."""
     cfg = cfg.with_mounts(tuple(Mount(*m.split(":")[:2]) for m in stage.mounts))  # + mount_paths
-    registry = Registry(registry_root(cfg), dry_run=dry)
-    after = resolve_run_after(run_after, stage.expname, registry, cfg)
-    if not after and not dry:
-        missing = sorted({p for u in stage.units for p in u.inputs if not os.path.exists(cfg.host_path(p))})
-        if missing:
-            raise NslError(f"{stage.expname}: input file(s) not found: {', '.join(missing[:5])}"
-                           + (f" (+{len(missing) - 5} more)" if len(missing) > 5 else ""))
     records = [unit_record(u, cfg) for u in stage.units]
-    if rerun_done and not dry:
-        for u in records:
-            clear_done(u["marker"])
-            if u["merge"]:
-                clear_done(u["merge"]["output"])
-            if os.path.exists(f"{u['marker']}-async"):
-                os.unlink(f"{u['marker']}-async")
-    todo = [u["index"] for u in records if dry or not unit_finished(u)]
+    finished = set() if dry or rerun_done else {u["index"] for u in records if unit_finished(u)}
+    todo = [u["index"] for u in records if u["index"] not in finished]
     # chunk units count as finished only once their seed is merged; a resubmitted chunk that is
     # already done exits at once in its job and retries the merge there
     running, running_finals = (set(), []) if dry else still_running(
-        registry.stages(stage.expname), {u["marker"] for u in records if u["index"] in todo}, cfg)
+        Registry(registry_root(cfg)).stages(stage.expname), {u["marker"] for u in records if u["index"] in todo}, cfg)
     busy = [i for i in todo if records[i]["marker"] in running]
     todo = [i for i in todo if i not in busy]
-    handle = StageHandle(stage.expname, stage.stage_id, units_submitted=len(todo),
-                         units_done=len(stage.units) - len(todo) - len(busy), dry_run=dry)
-    if busy:
-        print(f"[nsl] {stage.expname}: {len(busy)} unit(s) still running; not resubmitted")
-    if not todo:
-        if not busy:
+    handle._units_submitted, handle._units_done = len(todo), len(stage.units) - len(todo) - len(busy)
+    handle.dry_run = dry
+    return Prepared(stage, cfg, records, todo, busy, running_finals, handle)
+
+
+def clear_outputs(p: Prepared) -> None:
+    """``rerun_done``: forget the markers and partial outputs of the units about to be resubmitted."""
+    for u in p.records:
+        if u["index"] not in p.todo:
+            continue
+        clear_done(u["marker"])
+        if u["merge"]:
+            clear_done(u["merge"]["output"])
+        if os.path.exists(f"{u['marker']}-async"):
+            os.unlink(f"{u['marker']}-async")
+
+
+def submit_prepared(p: Prepared, after: list[str], *, throttle: int | None, dry: bool) -> dict[str, Any] | None:
+    """Hand the stage to its backend; returns the registry record (None when nothing needed a job)."""
+    stage, cfg, handle = p.stage, p.cfg, p.handle
+    if p.busy:
+        print(f"[nsl] {stage.expname}: {len(p.busy)} unit(s) still running; not resubmitted")
+    if not p.todo:
+        if not p.busy:
             print(f"[nsl] {stage.expname}: all {len(stage.units)} unit(s) already done; nothing submitted")
-        return handle
+        return None
     Path(stage.host_log_dir or stage.log_dir).mkdir(parents=True, exist_ok=True)
     stage.write()
-    backend = backend_for(cfg)
-    sub = backend.submit(stage, todo, after, throttle, dry_run=dry)
-    handle.job_ids, handle.scripts = sub.all_ids, sub.scripts
-    registry.record({
+    sub = backend_for(cfg, dry_run=dry).submit(stage, p.todo, after, throttle)
+    handle._job_ids, handle._scripts = sub.all_ids, sub.scripts
+    print_summary(stage, sub.levels, after, len(p.todo), dry, sub.scripts)
+    return {
         "expname": stage.expname, "stage_id": stage.stage_id, "kind": stage.kind, "cluster": cfg.name,
         "executor": cfg.executor, "submitted_at": time.time(), "spec_path": stage.host_spec_path,
-        "log_dir": stage.host_log_dir or stage.log_dir, "levels": sub.levels,
+        "log_dir": stage.host_log_dir or stage.log_dir, "levels": sub.levels, "code_dir": stage.code_dir,
         # a stage waiting on this one also waits for the units still running from an earlier submission
-        "final_jobs": list(dict.fromkeys(sub.final + running_finals)),
-        "offsets": sub.offsets, "dry_run": dry, "units": records,
-    })
-    print_summary(stage, sub.levels, after, len(todo), dry, sub.scripts)
-    return handle
+        "final_jobs": list(dict.fromkeys(sub.final + p.running_finals)),
+        "offsets": sub.offsets, "dry_run": dry, "units": p.records,
+    }
 
 
 def print_summary(stage: StageSpec, levels: list[list[str]], after: list[str], n: int, dry: bool,
