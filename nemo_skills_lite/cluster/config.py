@@ -69,6 +69,7 @@ class ClusterConfig:
     mail_user: str | None = None  # sbatch --mail-user
     default_timeout: str | None = None  # time limit for partitions not listed in timeouts
     disable_gpus_per_node: bool = False  # request no GPUs from Slurm (clusters without GPU GRES; whole nodes)
+    sandbox_extra_srun_args: tuple[str, ...] = ()  # extra srun flags of the sandbox step only (NeMo-Skills)
     # nemo_skills_lite extensions
     registry_dir: str | None = None  # shared path for the expname registry (default ~/.nsl/registry)
     max_array_size: int | None = None  # default: read from `scontrol show config`
@@ -240,13 +241,18 @@ def parse_config(data: dict[str, Any], *, name: str, source: str) -> ClusterConf
         if not _TIME.match(data["default_timeout"]):
             raise NslError(f"{source}: default_timeout = '{data['default_timeout']}' is not a Slurm time "
                            f"(e.g. 04:00:00)")
+    extra_srun = data.get("sandbox_extra_srun_args") or []
+    if not isinstance(extra_srun, list) or not all(isinstance(x, str) for x in extra_srun):
+        raise NslError(f"{source}: sandbox_extra_srun_args must be a list of srun flags, e.g. "
+                       f"['--container-options=--cap-add=SYS_RESOURCE']; got {extra_srun!r}")
+    data["sandbox_extra_srun_args"] = tuple(extra_srun)
     for key, why in IGNORED_KEYS.items():
         if key in data:
             print(f"[nsl] note: {source}: '{key}' ignored: {why}", file=sys.stderr)
     simple = {k: data[k] for k in ("account", "partition", "cpu_partition", "job_dir", "registry_dir",
                                     "max_array_size", "signal_before_timeout_s", "local_gpus", "local_cpus",
                                     "container_runtime", "mail_type", "mail_user", "default_timeout",
-                                    "disable_gpus_per_node") if data.get(k) is not None}
+                                    "disable_gpus_per_node", "sandbox_extra_srun_args") if data.get(k) is not None}
     return ClusterConfig(
         name=name, executor=executor, source=source, containers={str(k): str(v) for k, v in containers.items()},
         mounts=_parse_mounts(data.get("mounts"), source),

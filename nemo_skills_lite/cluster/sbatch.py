@@ -115,6 +115,7 @@ def render_sbatch(stage: StageSpec, cfg: ClusterConfig, sl: ArraySlice, *, depen
     if stage.with_sandbox:
         flags = ["--nodes=1", "--ntasks=1"] + _container_flags(stage.sandbox_container, stage, code_dir,
                                                                config_mounts=stage.sandbox_mounts)
+        flags += list(cfg.sandbox_extra_srun_args)
         body += [_srun(flags, "sandbox.log", "sandbox"), 'SANDBOX=$!; PIDS+=("$SANDBOX")']
     flags = [f"--nodes={stage.num_nodes}", "--ntasks-per-node=1"] + client_flags
     body += [_srun(flags, "client.log", "client"), "CLIENT=$!", WAIT_BLOCK]
