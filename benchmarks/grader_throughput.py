@@ -1,18 +1,20 @@
 #!/usr/bin/env python3
 """Math grader throughput on real pairs, side by side with plain math-verify at equal worker counts.
 
-    python benchmarks/grader_throughput.py [--workers 2] [--repeat 3] [--timeout 2]
+    python benchmarks/grader_throughput.py [--workers 2] [--repeat 3] [--timeout 2] [--rounds 3]
 
 Real pairs: NeMo-Skills' 150 graded MATH rows (expected_answer, predicted_answer) and its 60-pair
 math_equal table, every pair labelled (symbolic_correct / the test's expectation); repeated
 ``--repeat`` times. Every mode runs with ``--workers`` processes and is warmed first (imports done,
-one untimed pass over all pairs), then timed on the same pairs:
-  - floor: no-op      : our worker pool returning at once (what dispatch alone costs: the limit)
-  - floor: math-verify: plain parse/verify without any time limit in N processes (pool.map in chunks)
-  - math-verify       : the same with its own timeouts (--timeout each for both parses and the verify),
-                        the way NeMo-Skills calls it
-  - ours              : the ``evaluate`` path: ``judge`` with the process guard, N grader processes fed
-                        by N threads, one hard limit per pair
+one untimed pass over all pairs), then timed on the same pairs ``--rounds`` times in rotating order
+(the machine is shared; the median round is reported):
+  - floor                : our ``judge`` with no time guard in N processes (pool.map in chunks): the
+                           same grading work with nothing around it -- the limit for ours
+  - math-verify, no limit: plain parse/verify without any time limit in N processes (pool.map in chunks)
+  - math-verify          : the same with its own timeouts (--timeout each for both parses and the
+                           verify), the way NeMo-Skills calls it
+  - ours                 : the ``evaluate`` path: ``judge`` with the process guard, N grader processes
+                           fed by N threads, one hard limit per pair
 Rates cover real pairs only; verdicts are compared with the labels and with math-verify's.
 Hostile pairs (huge towers, factorials, deep nesting) run apart, one at a time per side: their
 worst-case time is reported, not mixed into a rate (math-verify's are cut at 10x the limit).
@@ -25,10 +27,12 @@ import json
 import logging
 import multiprocessing as mp
 import re
+import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -80,39 +84,26 @@ def mv_pair(item: tuple) -> tuple[bool, float]:
     return ok, time.monotonic() - start
 
 
-def _noop(item: tuple) -> bool:
-    return False
+def ours_unguarded(item: tuple) -> bool:
+    return judge(item[0], item[1], guard="none").equal
 
 
-def run_mv(pairs: list, workers: int, limit: float | None) -> tuple[float, list[bool]]:
+def run_mapped(pool: Any, fn: Any, pairs: list, limit: float | None) -> tuple[float, list[bool]]:
     items = [(g, p, limit) for g, p, _ in pairs]
-    with mp.get_context("fork").Pool(workers, initializer=_mv_init) as pool:
-        pool.map(mv_pair, items, chunksize=8)  # warm pass
-        start = time.monotonic()
-        out = pool.map(mv_pair, items, chunksize=8)
-        return time.monotonic() - start, [v for v, _ in out]
+    start = time.monotonic()
+    out = pool.map(fn, items, chunksize=8)
+    wall = time.monotonic() - start
+    return wall, [v[0] if isinstance(v, tuple) else v for v in out]
 
 
 # ----------------------------------------------------------------------------- our side
-def run_ours(pairs: list, workers: int, limit: float, pool: WorkerPool) -> tuple[float, list[bool]]:
+def run_ours(pairs: list, ex: ThreadPoolExecutor, limit: float, pool: WorkerPool) -> tuple[float, list[bool]]:
     def one(pair: tuple) -> bool:
         return judge(pair[0], pair[1], timeout=limit, guard="process", pool=pool).equal
 
-    with ThreadPoolExecutor(workers) as ex:
-        list(ex.map(one, pairs))  # warm pass (every worker started, caches filled)
-        start = time.monotonic()
-        out = list(ex.map(one, pairs))
+    start = time.monotonic()
+    out = list(ex.map(one, pairs))
     return time.monotonic() - start, out
-
-
-def run_noop(pairs: list, workers: int, pool: WorkerPool) -> float:
-    from nemo_skills_lite.evaluation import timeout_guard
-    fn = timeout_guard.in_main_thread  # any module-level function with no work
-    with ThreadPoolExecutor(workers) as ex:
-        list(ex.map(lambda p: pool.call(f"{fn.__module__}.{fn.__name__}", (), 5.0), pairs))
-        start = time.monotonic()
-        list(ex.map(lambda p: pool.call(f"{fn.__module__}.{fn.__name__}", (), 5.0), pairs))
-    return time.monotonic() - start
 
 
 def hostile_times(limit: float) -> tuple[list[float], list[str]]:
@@ -146,35 +137,51 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=2.0, help="per-pair limit in seconds")
     ap.add_argument("--repeat", type=int, default=3, help="how many times the real pairs are repeated")
     ap.add_argument("--workers", type=int, default=2, help="processes for every mode")
+    ap.add_argument("--rounds", type=int, default=3, help="timed rounds per mode (median reported)")
     args = ap.parse_args()
     logging.getLogger("math_verify").setLevel(logging.ERROR)
     base = load_pairs()
     pairs = base * args.repeat
     labels = [lab for _, _, lab in pairs]
-    n = args.workers
+    n, limit = args.workers, args.timeout
 
-    pool = WorkerPool(n)
-    pool.warm(n)
+    ours_pool = WorkerPool(n)
+    ours_pool.warm(n)
+    mp_pool = mp.get_context("fork").Pool(n, initializer=_mv_init)
+    ex = ThreadPoolExecutor(n)
+    modes = {
+        "floor": lambda: run_mapped(mp_pool, ours_unguarded, pairs, None),
+        "mv_free": lambda: run_mapped(mp_pool, mv_pair, pairs, None),
+        "mv": lambda: run_mapped(mp_pool, mv_pair, pairs, limit),
+        "ours": lambda: run_ours(pairs, ex, limit, ours_pool),
+    }
+    walls: dict[str, list[float]] = {k: [] for k in modes}
+    verdicts: dict[str, list[bool]] = {}
     try:
-        noop_wall = run_noop(pairs, n, pool)
-        ours_wall, ours = run_ours(pairs, n, args.timeout, pool)
+        for run in modes.values():  # warm pass: every process has imported and filled its caches
+            run()
+        order = list(modes)
+        for r in range(args.rounds):
+            for key in order[r % len(order):] + order[:r % len(order)]:
+                wall, verdicts[key] = modes[key]()
+                walls[key].append(wall)
     finally:
-        pool.close()
-    mv_free_wall, mv_free = run_mv(pairs, n, None)
-    mv_wall, mv = run_mv(pairs, n, args.timeout)
+        ex.shutdown()
+        ours_pool.close()
+        mp_pool.terminate()
+        mp_pool.join()
 
-    rate = {k: len(pairs) / w for k, w in (("noop", noop_wall), ("mv_free", mv_free_wall), ("mv", mv_wall),
-                                           ("ours", ours_wall))}
-    right = {k: sum(a == b for a, b in zip(v, labels)) for k, v in (("mv_free", mv_free), ("mv", mv), ("ours", ours))}
+    rate = {k: len(pairs) / statistics.median(w) for k, w in walls.items()}
+    right = {k: sum(a == b for a, b in zip(v, labels)) for k, v in verdicts.items()}
     print(f"{len(pairs)} real pairs ({len(base)} labelled x {args.repeat}), {n} processes per mode, "
-          f"limit {args.timeout:g}s per pair, every mode warmed first\n")
-    print(f"{'mode':<22} | {'pairs/s':>8} | {'vs math-verify':>14} | {'% of no-op floor':>16} | {'agrees with labels':>18}")
-    print("-" * 92)
-    for key, name in (("noop", "floor: no-op dispatch"), ("mv_free", "floor: mv, no limits"),
+          f"limit {limit:g}s per pair, every mode warmed, median of {args.rounds} rounds\n")
+    print(f"{'mode':<24} | {'pairs/s':>8} | {'vs math-verify':>14} | {'vs floor':>8} | {'agrees with labels':>18}")
+    print("-" * 88)
+    for key, name in (("floor", "floor: ours, no guard"), ("mv_free", "math-verify, no limit"),
                       ("mv", "math-verify"), ("ours", "ours (evaluate path)")):
-        lab = f"{right[key]}/{len(pairs)}" if key in right else "-"
-        print(f"{name:<22} | {rate[key]:8.1f} | {rate[key] / rate['mv']:13.2f}x | "
-              f"{100 * rate[key] / rate['noop']:15.1f}% | {lab:>18}")
+        print(f"{name:<24} | {rate[key]:8.1f} | {rate[key] / rate['mv']:13.2f}x | {rate[key] / rate['floor']:7.2f}x | "
+              f"{right[key]:>10}/{len(pairs)}")
+    ours, mv = verdicts["ours"], verdicts["mv"]
     diff = [i for i in range(len(base)) if ours[i] != mv[i]]
     print(f"\nverdicts differing from math-verify: {len(diff)} of {len(base)} distinct pairs; "
           f"ours right on {sum(ours[i] == labels[i] for i in diff)} of them, math-verify on "
@@ -182,8 +189,8 @@ def main() -> int:
     for i in diff[:8]:
         print(f"  {str(base[i][0])[:30]!r} vs {str(base[i][1])[:30]!r}: label {labels[i]}, ours {ours[i]}, mv {mv[i]}")
 
-    ours_h, mv_h = hostile_times(args.timeout)
-    print(f"\nhostile pairs, one at a time (limit {args.timeout:g}s): worst case ours {max(ours_h):.2f}s")
+    ours_h, mv_h = hostile_times(limit)
+    print(f"\nhostile pairs, one at a time (limit {limit:g}s): worst case ours {max(ours_h):.2f}s")
     for (gt, pred), o, m in zip(HOSTILE, ours_h, mv_h):
         print(f"  {gt[:16]!r:<20} vs {pred[:16]!r:<20} ours {o:5.2f}s | math-verify {m}")
     return 0
