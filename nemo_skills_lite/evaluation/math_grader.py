@@ -15,7 +15,8 @@
      ``0.9091`` is not.
   6. only with ``numeric_tolerance`` (relative, e.g. 1e-4; None = off): a decimal literal on one side
      and an exact real number on the other are equal when ``|a - x| <= tol * |x|`` and
-     ``|a - x| < 10**-d`` (d = decimals printed in a): ``0.9091`` = 10/11 at 1e-4, ``0.91`` is not.
+     ``|a - x| < 10**-d`` (d = decimals printed in a): ``0.9091`` = 10/11 at 1e-4, ``0.91`` is not;
+     element by element inside tuples, intervals and matrices (``numeric_tolerance.py``).
      Inside the same time limit; ``status="tolerance"`` says this step decided.
 """
 
@@ -27,6 +28,7 @@ from typing import Any
 
 from nemo_skills_lite.evaluation.answer_extraction import (  # noqa: F401 - re-exported
     EXTRACTION_PATHS, MCQ_LETTERS, extract_answer, extract_answer_path, last_braced as _last_braced)
+from nemo_skills_lite.evaluation.numeric_tolerance import within_tolerance
 from nemo_skills_lite.evaluation.timeout_guard import Guard, WorkerPool, guarded_call
 
 DEFAULT_TIMEOUT = 10.0
@@ -106,7 +108,8 @@ def warm_up() -> None:
     _latex_normalize("1")
 
 
-def _parse(answer: str) -> list:
+def parse_answer(answer: str) -> list:
+    """math-verify's parse of one answer ($-wrapped when bare), its own timeout off."""
     mv = _math_verify()
     if not _LATEX_ENV_RE.search(answer):
         answer = f"${answer}$"
@@ -115,40 +118,8 @@ def _parse(answer: str) -> list:
 
 def symbolic_equal(gt: str, pred: str, numeric_precision: int = 15) -> bool:
     """math-verify parse + verify with its own (signal) timeouts off; callers bound the time."""
-    return bool(_math_verify().verify(_parse(gt), _parse(pred), numeric_precision=numeric_precision,
+    return bool(_math_verify().verify(parse_answer(gt), parse_answer(pred), numeric_precision=numeric_precision,
                                       timeout_seconds=None))
-
-
-_DECIMAL_RE = re.compile(r"[+-]?\d+\.(\d+)")
-
-
-def _exact_real(answer: str) -> Any:
-    """The answer as an exact sympy number (no free symbols, not a float), or None."""
-    import sympy
-    for item in _parse(answer):
-        if isinstance(item, sympy.Expr) and item.is_number and not item.has(sympy.Float):
-            value = item.evalf(30)
-            if value.is_real and value.is_finite:
-                return item
-    return None
-
-
-def within_tolerance(gt: str, pred: str, numeric_tolerance: float) -> bool:
-    """Step 6 of the module docstring: is one side a decimal approximation of the exact other side?
-    The prediction is tried as the approximation first, then the expected answer."""
-    import sympy
-    for approx, exact in ((pred, gt), (gt, pred)):
-        m = _DECIMAL_RE.fullmatch(approx.strip())
-        if m is None:
-            continue
-        x = _exact_real(exact)
-        if x is None:
-            continue
-        err = abs(sympy.Rational(approx.strip()) - x)
-        ulp = sympy.Rational(1, 10 ** len(m.group(1)))
-        if bool((err - sympy.Float(numeric_tolerance, 30) * abs(x)).evalf(30) <= 0) and bool((err - ulp).evalf(30) < 0):
-            return True
-    return False
 
 
 def symbolic_verdict(gt: str, pred: str, numeric_precision: int = 15,

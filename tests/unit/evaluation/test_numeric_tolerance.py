@@ -80,3 +80,19 @@ def test_bad_tolerance_is_a_clear_error(value):
     cfg = EvaluateConfig(input_files="x", numeric_tolerance=value)
     with pytest.raises(NslError, match=r"numeric_tolerance is a relative tolerance in \(0, 1\)"):
         cfg.validate()
+
+
+@pytest.mark.parametrize("gt,pred,tol,equal", [
+    ("(\\frac{1}{3}, \\frac{1}{2})", "(0.3333, 0.5)", 1e-4, True),    # every element an approximation or exact
+    ("(\\frac{1}{3}, \\frac{1}{2})", "(0.3333, 0.4)", 1e-4, False),   # one element wrong
+    ("(x, \\frac{1}{3})", "(x, 0.3333)", 1e-4, True),                 # exact elements may be symbolic
+    ("(\\frac{1}{3}, \\frac{1}{2})", "(0.3333, 0.5, 1)", 1e-4, False),  # length differs
+    ("(\\frac{3}{5},\\frac{8}{3}]", "(0.6,2.6667]", 1e-4, True),      # interval with the same ends
+    ("(\\frac{3}{5},\\frac{8}{3}]", "[0.6,2.6667]", 1e-4, False),     # closed where the gold is open
+    ("\\begin{pmatrix}\\frac{1}{3}\\\\ \\frac{1}{5}\\end{pmatrix}", "\\begin{pmatrix}0.33\\\\0.2\\end{pmatrix}", 1e-2, True),
+    ("\\begin{pmatrix}\\frac{1}{3}\\\\ \\frac{1}{5}\\end{pmatrix}", "\\begin{pmatrix}0.33\\\\0.2\\end{pmatrix}", 1e-4, False),
+])
+def test_tolerance_inside_tuples_intervals_matrices(gt, pred, tol, equal):
+    assert not _j(gt, pred).equal
+    verdict = _j(gt, pred, tol)
+    assert verdict.equal is equal and verdict.status == ("tolerance" if equal else "symbolic")
