@@ -47,8 +47,10 @@ def test_benchmark_eval_args_reach_the_grading_command(tmp_path: Path, monkeypat
     monkeypatch.setattr(benchmarks, "HERE", tmp_path)  # the shipped definitions' folder, with this gsm8k.yaml
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump({"executor": "slurm", "partition": "p", "registry_dir": str(tmp_path / "reg")}))
-    eval_(cluster=str(cfg), benchmarks="gsm8k", output_dir=str(tmp_path / "res"), data_dir=str(tmp_path / "data"),
-          expname="ev", server_address="http://h:1", model="m", dry_run=True)
+    eval_(cluster=str(cfg), benchmarks="gsm8k", output_dir=str(tmp_path / "res"),
+          data_dir=prepared(tmp_path / "data", "gsm8k"), expname="ev", server_address="http://h:1", model="m",
+          dry_run=True)
+    submit()
     specs = [p.read_text() for p in (tmp_path / "res" / "eval-results").glob("**/.nsl/*.json")]
     grade = next(s for s in specs if "nemo_skills_lite.evaluation.evaluate" in s)
     assert "++eval_type=math ++numeric_tolerance=1e-4 ++extract_phrases=true" in grade
