@@ -1,7 +1,9 @@
 """Benchmark definitions shipped as YAML data (``<name>.yaml`` next to this file).
 
 ``load(name)`` returns the definition as a dict with the keys in ``REQUIRED`` (plus optional
-``description``, ``filters``, ``eval_args``). Imports only stdlib and yaml: the login-node
+``description``, ``filters``, ``eval_args``). ``eval_args`` is a string of ``++key=value`` options of
+the grading step (``configs/evaluation.py``, e.g. ``"++numeric_tolerance=1e-4"`` for a set whose
+grader accepts rounded decimals), checked here and appended to the grading command. Imports only stdlib and yaml: the login-node
 pipeline calls it to plan ``eval(benchmarks="gsm8k:4,human-eval")``.
 
 Prepared data lives in ``<data_dir>/<name>/<dataset_file>``; ``data_dir`` defaults to
@@ -49,7 +51,24 @@ def _validate(spec: Any, path: Path) -> dict[str, Any]:
         raise NslError(f"{path}: num_seeds must be a positive integer, got {spec['num_seeds']!r}")
     if not isinstance(spec["generation"], dict):
         raise NslError(f"{path}: generation must be a mapping of inference defaults")
+    if "eval_args" in spec:
+        _check_eval_args(spec["eval_args"], path)
     return spec
+
+
+def _check_eval_args(args: Any, path: Path) -> None:
+    import dataclasses
+    import shlex
+
+    from nemo_skills_lite.configs.evaluation import EvaluateConfig
+    valid = [f.name for f in dataclasses.fields(EvaluateConfig) if f.name not in ("input_files", "eval_type")]
+    if not isinstance(args, str):
+        raise NslError(f"{path}: eval_args must be a string of ++key=value options, got {args!r}")
+    for item in shlex.split(args):
+        key = item.lstrip("+").split("=", 1)[0]
+        if not item.startswith("++") or "=" not in item or key not in valid:
+            raise NslError(f"{path}: eval_args item {item!r} is not ++key=value with a grading option; "
+                           f"valid keys: {', '.join(valid)}")
 
 
 def load(name: str) -> dict[str, Any]:

@@ -22,8 +22,15 @@ class EvaluateConfig:
     timeout: float = 10.0  # seconds per (expected, predicted) pair; a timeout grades as wrong
     take_modulo: int | None = None  # compare integers modulo this (e.g. 1000)
     numeric_precision: int = 15
+    # relative tolerance for decimal approximations of exact answers ("0.9091" for 10/11 at 1e-4), for
+    # sets whose graders accept rounded decimals; None = exact (math-verify: floats rounded to 6 decimals)
+    numeric_tolerance: float | None = None
+    # answer extraction (evaluation/answer_extraction.py); defaults = NeMo-Skills: the last \boxed{} only
     extract_from_boxed: bool = True
-    extract_regex: str = "The final answer is (.+)$"
+    extract_regex: str = "The final answer is (.+)$"  # used instead of \boxed{} when extract_from_boxed=false
+    extract_phrases: bool = False  # fallback: "The final answer is X", "Final Answer: X", "#### X", ...
+    extract_mcq_letter: bool = False  # rows whose expected answer is a letter: "Answer: B", \boxed{\text{(B) 4}}
+    extract_last_number: bool = False  # last fallback: the last number in the generation
     use_predicted_answer_key: bool = False  # grade the existing predicted_answer instead of re-extracting
     workers: int = 0  # grader processes; 0 = number of cores
     # code
@@ -39,5 +46,8 @@ class EvaluateConfig:
             raise NslError(f"evaluate: ++timeout must be > 0 seconds, got {self.timeout}")
         if self.workers < 0:
             raise NslError(f"evaluate: ++workers must be >= 0, got {self.workers}")
+        if self.numeric_tolerance is not None and not 0 < self.numeric_tolerance < 1:
+            raise NslError(f"evaluate: ++numeric_tolerance is a relative tolerance in (0, 1), e.g. 1e-4; "
+                           f"got {self.numeric_tolerance}")
         if self.take_modulo is not None and self.take_modulo <= 0:
             raise NslError(f"evaluate: ++take_modulo must be a positive integer, got {self.take_modulo}")

@@ -2,8 +2,10 @@
 ++eval_type=math|code [++timeout=10 ++workers=0 ...]`` (options: configs/evaluation.py).
 
 Grades each file in place, atomically (temp file + rename; a killed job leaves the old file):
-  - math: ``predicted_answer`` (extracted from ``generation``) and ``symbolic_correct``; pairs are
-    graded in parallel worker processes, each with a hard per-pair time limit.
+  - math: ``predicted_answer`` (extracted from ``generation``), ``extraction_path`` (which rule found
+    it: boxed | regex | phrase | mcq_letter | last_number | none) and ``symbolic_correct``; pairs are
+    graded in parallel worker processes, each with a hard per-pair time limit. The closing line counts
+    the extraction paths and the deciding steps.
   - code: ``is_correct`` (+ ``verdict``, ``tests_passed``, ``tests_total``) from the sandbox
     (``nemo_skills_lite.code_execution.verify_rows``), using the test keys the benchmark's prepared
     rows carry (``tests`` for stdin/stdout, ``test``/``entry_point``/``test_setup_code`` for asserts).
@@ -44,12 +46,21 @@ def _cores(requested: int) -> int:
     return requested or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
+def extraction_switches(cfg: EvaluateConfig) -> dict[str, Any]:
+    return {"extract_from_boxed": cfg.extract_from_boxed, "extract_regex": cfg.extract_regex,
+            "extract_phrases": cfg.extract_phrases, "extract_mcq_letter": cfg.extract_mcq_letter,
+            "extract_last_number": cfg.extract_last_number}
+
+
 def grade_math_rows(rows: list[dict[str, Any]], cfg: EvaluateConfig, where: str = "rows",
                     pool: Any = None) -> Counter:
-    """Adds predicted_answer / symbolic_correct to ``rows`` in place; returns counts by verdict status."""
-    from nemo_skills_lite.evaluation.math_grader import extract_answer, judge
+    """Adds predicted_answer / extraction_path / symbolic_correct to ``rows`` in place; returns counts
+    by verdict status and by extraction path (keys ``path:<name>``)."""
+    from nemo_skills_lite.evaluation.math_grader import extract_answer_path, judge, mcq_letter
     from nemo_skills_lite.evaluation.timeout_guard import WorkerPool
 
+    switches = extraction_switches(cfg)
+    paths: Counter = Counter()
     todo = []
     for i, row in enumerate(rows):
         if not row:
@@ -58,12 +69,15 @@ def grade_math_rows(rows: list[dict[str, Any]], cfg: EvaluateConfig, where: str 
             if "generation" not in row:
                 raise NslError(f"{where}:{i + 1}: no 'generation' key to extract an answer from "
                                "(or set ++use_predicted_answer_key=true)")
-            row["predicted_answer"] = extract_answer(row["generation"], extract_from_boxed=cfg.extract_from_boxed,
-                                                     extract_regex=cfg.extract_regex)
-        elif "predicted_answer" not in row:
-            raise NslError(f"{where}:{i + 1}: no 'predicted_answer' key (++use_predicted_answer_key=true)")
         if "expected_answer" not in row:
             raise NslError(f"{where}:{i + 1}: no 'expected_answer' key to grade against")
+        if not cfg.use_predicted_answer_key:
+            mcq = mcq_letter(str(row["expected_answer"])) is not None
+            answer, path = extract_answer_path(row["generation"], mcq=mcq, **switches)
+            row["predicted_answer"], row["extraction_path"] = answer, path
+            paths[path] += 1
+        elif "predicted_answer" not in row:
+            raise NslError(f"{where}:{i + 1}: no 'predicted_answer' key (++use_predicted_answer_key=true)")
         todo.append(row)
     workers = _cores(cfg.workers)
     own_pool = pool is None
@@ -74,7 +88,7 @@ def grade_math_rows(rows: list[dict[str, Any]], cfg: EvaluateConfig, where: str 
     def grade(row: dict[str, Any]) -> None:
         verdict = judge(row["expected_answer"], row["predicted_answer"], timeout=cfg.timeout,
                         take_modulo=cfg.take_modulo, numeric_precision=cfg.numeric_precision,
-                        guard="process", pool=pool)
+                        numeric_tolerance=cfg.numeric_tolerance, guard="process", pool=pool)
         row["symbolic_correct"] = verdict.equal
         status[verdict.status] += 1
         progress.update(1)
@@ -86,9 +100,10 @@ def grade_math_rows(rows: list[dict[str, Any]], cfg: EvaluateConfig, where: str 
         if own_pool:
             pool.close()
     correct = sum(bool(r.get("symbolic_correct")) for r in todo)
+    extracted = ("; answers extracted by " + ", ".join(f"{k}={v}" for k, v in sorted(paths.items()))) if paths else ""
     progress.close(f"{correct}/{len(todo)} correct; decided by " +
-                   ", ".join(f"{k}={v}" for k, v in sorted(status.items())))
-    return status
+                   ", ".join(f"{k}={v}" for k, v in sorted(status.items())) + extracted)
+    return status + Counter({f"path:{k}": v for k, v in paths.items()})
 
 
 def grade_code_rows(rows: list[dict[str, Any]], cfg: EvaluateConfig, where: str = "rows") -> int:

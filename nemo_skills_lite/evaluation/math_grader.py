@@ -1,7 +1,7 @@
-"""Final-answer extraction and math equivalence (NeMo-Skills-compatible names), on math-verify.
+"""Math equivalence (NeMo-Skills-compatible names), on math-verify.
 
-``extract_answer(text)`` returns the content of the last ``\\boxed{...}`` / ``\\fbox{...}`` (balanced
-braces), else the text after the last "The final answer is", else None.
+``extract_answer(text, ...)`` (from ``answer_extraction``) returns the content of the last
+``\\boxed{...}`` / ``\\fbox{...}`` by default, like NeMo-Skills; more paths behind switches there.
 
 ``math_equal(gt, pred)`` decides equivalence in cheap steps before the symbolic one:
   1. None prediction -> False; numbers are compared as strings first (``5`` vs ``5.0`` later).
@@ -10,7 +10,14 @@ braces), else the text after the last "The final answer is", else None.
      ``10``, trailing ``.``/``\\``, ``\\$10``, ``\\text{ units}``.
   4. literal answers (only words, or only digits) compare as normalised strings: ``odd`` != ``oddd``.
   5. math-verify ``parse`` + ``verify`` under a per-pair wall-clock limit (``timeout`` seconds) so a
-     pathological expression never hangs a batch; a timeout counts as not equal.
+     pathological expression never hangs a batch; a timeout counts as not equal. Floats follow
+     math-verify (and so NeMo-Skills): both sides rounded to 6 decimals, so ``0.909091`` = 10/11 but
+     ``0.9091`` is not.
+  6. only with ``numeric_tolerance`` (relative, e.g. 1e-4; None = off): a decimal literal on one side
+     and an exact real number on the other are equal when ``|a - x| <= tol * |x|`` and
+     ``|a - x| < 10**-d`` (d = decimals printed in a): ``0.9091`` = 10/11 at 1e-4, ``0.91`` is not;
+     element by element inside tuples, intervals and matrices (``numeric_tolerance.py``).
+     Inside the same time limit; ``status="tolerance"`` says this step decided.
 """
 
 from __future__ import annotations
@@ -19,46 +26,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from nemo_skills_lite.evaluation.answer_extraction import (  # noqa: F401 - re-exported
+    EXTRACTION_PATHS, MCQ_LETTERS, extract_answer, extract_answer_path, last_braced as _last_braced)
+from nemo_skills_lite.evaluation.numeric_tolerance import within_tolerance
 from nemo_skills_lite.evaluation.timeout_guard import Guard, WorkerPool, guarded_call
 
 DEFAULT_TIMEOUT = 10.0
-MCQ_LETTERS = "ABCDEFGHIJ"
 MAX_INLINE_CHARS = 2000  # answers longer than this skip the unguarded regex normalisation
-_FINAL_ANSWER_RE = r"The final answer is (.+)$"
-
-
-# ----------------------------------------------------------------------------- extraction
-def _last_braced(text: str, command: str) -> tuple[int, str | None]:
-    """Position and balanced-brace content of the last ``command{...}``; (-1, None) if absent."""
-    idx = text.rfind(command + "{")
-    if idx < 0:
-        return -1, None
-    start = idx + len(command)
-    depth = 0
-    for i in range(start, len(text)):
-        if text[i] == "{":
-            depth += 1
-        elif text[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return idx, text[start + 1:i]
-    return idx, None  # unbalanced: the generation was cut off inside the box
-
-
-def extract_answer(text: str | None, *, extract_from_boxed: bool = True,
-                   extract_regex: str = _FINAL_ANSWER_RE) -> str | None:
-    if not text:
-        return None
-    if extract_from_boxed:
-        boxed = max(_last_braced(text, "\\boxed"), _last_braced(text, "\\fbox"), key=lambda t: t[0])
-        if boxed[0] >= 0:
-            return boxed[1]
-    matches = list(re.finditer(extract_regex, text, re.MULTILINE))
-    if not matches:
-        return None
-    answer = re.sub(r"\s*I hope it is correct\.?\s*$", "", matches[-1].group(1).strip())
-    answer = re.sub(r"^\$+|\$+$", "", answer.rstrip(". ")).strip()
-    return answer or None
 
 
 # ----------------------------------------------------------------------------- normalisation
@@ -134,17 +108,28 @@ def warm_up() -> None:
     _latex_normalize("1")
 
 
+def parse_answer(answer: str) -> list:
+    """math-verify's parse of one answer ($-wrapped when bare), its own timeout off."""
+    mv = _math_verify()
+    if not _LATEX_ENV_RE.search(answer):
+        answer = f"${answer}$"
+    return _fix_percent(mv.parse(answer, [mv.LatexExtractionConfig()], parsing_timeout=None))
+
+
 def symbolic_equal(gt: str, pred: str, numeric_precision: int = 15) -> bool:
     """math-verify parse + verify with its own (signal) timeouts off; callers bound the time."""
-    mv = _math_verify()
-    LatexExtractionConfig, parse, verify = mv.LatexExtractionConfig, mv.parse, mv.verify
-    if not _LATEX_ENV_RE.search(gt):
-        gt = f"${gt}$"
-    if not _LATEX_ENV_RE.search(pred):
-        pred = f"${pred}$"
-    parsed_gt = _fix_percent(parse(gt, [LatexExtractionConfig()], parsing_timeout=None))
-    parsed_pred = _fix_percent(parse(pred, [LatexExtractionConfig()], parsing_timeout=None))
-    return bool(verify(parsed_gt, parsed_pred, numeric_precision=numeric_precision, timeout_seconds=None))
+    return bool(_math_verify().verify(parse_answer(gt), parse_answer(pred), numeric_precision=numeric_precision,
+                                      timeout_seconds=None))
+
+
+def symbolic_verdict(gt: str, pred: str, numeric_precision: int = 15,
+                     numeric_tolerance: float | None = None) -> str:
+    """"equal" (math-verify), "tolerance" (step 6) or "different"; callers bound the time."""
+    if symbolic_equal(gt, pred, numeric_precision):
+        return "equal"
+    if numeric_tolerance is not None and within_tolerance(gt, pred, numeric_tolerance):
+        return "tolerance"
+    return "different"
 
 
 def mv_compare(gold: str, pred: str, match_types: tuple[str, ...] = ("latex", "expr"),
@@ -165,12 +150,13 @@ def mv_compare(gold: str, pred: str, match_types: tuple[str, ...] = ("latex", "e
 @dataclass(frozen=True)
 class Verdict:
     equal: bool
-    status: str  # "empty" | "mcq" | "literal" | "normalized" | "symbolic" | "timeout" | "error"
+    status: str  # "empty" | "mcq" | "literal" | "normalized" | "symbolic" | "tolerance" | "timeout" | "error"
     detail: str = ""
 
 
 def judge(gt: Any, pred: Any, *, timeout: float | None = DEFAULT_TIMEOUT, take_modulo: int | None = None,
-          numeric_precision: int = 15, guard: Guard = "auto", pool: WorkerPool | None = None) -> Verdict:
+          numeric_precision: int = 15, numeric_tolerance: float | None = None, guard: Guard = "auto",
+          pool: WorkerPool | None = None) -> Verdict:
     """Like :func:`math_equal` but says which step decided (and whether the limit was hit)."""
     if pred is None or gt is None:
         return Verdict(False, "empty")
@@ -197,15 +183,16 @@ def judge(gt: Any, pred: Any, *, timeout: float | None = DEFAULT_TIMEOUT, take_m
         same = lat_gt.replace(" ", "") == lat_pred.replace(" ", "")
         if same or (_LITERAL_RE.fullmatch(lat_gt) and _LITERAL_RE.fullmatch(lat_pred)):
             return Verdict(same, "literal")
-    status, value = guarded_call(symbolic_equal, (gt_n, pred_n, numeric_precision),
+    status, value = guarded_call(symbolic_verdict, (gt_n, pred_n, numeric_precision, numeric_tolerance),
                                  timeout=timeout, guard=guard, pool=pool)
     if status == "ok":
-        return Verdict(bool(value), "symbolic")
+        return Verdict(value != "different", "tolerance" if value == "tolerance" else "symbolic")
     return Verdict(False, status, str(value or ""))
 
 
 def math_equal(gt_answer: Any, predicted_answer: Any, *, timeout: float | None = DEFAULT_TIMEOUT,
-               take_modulo: int | None = None, numeric_precision: int = 15, guard: Guard = "auto",
+               take_modulo: int | None = None, numeric_precision: int = 15,
+               numeric_tolerance: float | None = None, guard: Guard = "auto",
                pool: WorkerPool | None = None) -> bool:
     """True if the prediction is mathematically equal to the reference (see module docstring).
 
@@ -213,4 +200,5 @@ def math_equal(gt_answer: Any, predicted_answer: Any, *, timeout: float | None =
     "process" (worker processes; any thread), "signal" (main thread only, no C-level bound) or
     "none"."""
     return judge(gt_answer, predicted_answer, timeout=timeout, take_modulo=take_modulo,
-                 numeric_precision=numeric_precision, guard=guard, pool=pool).equal
+                 numeric_precision=numeric_precision, numeric_tolerance=numeric_tolerance,
+                 guard=guard, pool=pool).equal

@@ -5,7 +5,9 @@ itself such a folder. Rows of the same line number across seed files are one pro
 type (math | code) comes from the benchmark definition when the name is known, else from the rows
 (``is_correct`` -> code). Rows with ``subset_for_metrics`` also get a ``<benchmark>-<subset>``
 section. ``--max_seq_len N`` grades generations longer than N tokens as wrong and writes
-``metrics-msN.json``. Tables print like NeMo-Skills' ``summarize_results``.
+``metrics-msN.json``. Tables print like NeMo-Skills' ``summarize_results``. Rows graded by
+``evaluate`` carry ``extraction_path``; its counts (over all seeds) go to ``answer_extraction`` in the
+benchmark's section and to a line under its table.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import json
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +70,7 @@ def metric_type_for(name: str, problems: list[list[dict[str, Any]]]) -> str:
 def compute(name: str, problems: list[list[dict[str, Any]]], metric_type: str,
             max_seq_len: int | None = None) -> tuple[dict[str, dict], dict[str, Metrics]]:
     calculators: dict[str, Metrics] = {name: Metrics(metric_type)}
+    paths: dict[str, Counter] = {}
     for preds in problems:
         if max_seq_len is not None:
             preds = [incorrect_row(p, metric_type) if p.get("num_generated_tokens", 0) > max_seq_len else p
@@ -75,7 +79,13 @@ def compute(name: str, problems: list[list[dict[str, Any]]], metric_type: str,
         subset = preds[0].get("subset_for_metrics")
         if subset:
             calculators.setdefault(f"{name}-{subset}", Metrics(metric_type)).update(preds)
-    return {key: calc.get_metrics() for key, calc in calculators.items()}, calculators
+        for key in (name, f"{name}-{subset}") if subset else (name,):
+            paths.setdefault(key, Counter()).update(p["extraction_path"] for p in preds if "extraction_path" in p)
+    metrics = {key: calc.get_metrics() for key, calc in calculators.items()}
+    for key, counts in paths.items():
+        if counts:
+            metrics[key]["answer_extraction"] = dict(sorted(counts.items()))
+    return metrics, calculators
 
 
 def _fmt(key: str, value: Any, row: dict[str, Any]) -> str:
@@ -94,6 +104,8 @@ def format_table(name: str, metrics: dict[str, dict[str, Any]], calc: Metrics) -
     grid += [[m, *(_fmt(c, metrics[m][c], metrics[m]) if c in metrics[m] else "" for c in cols)] for m in modes]
     widths = [max(len(r[i]) for r in grid) for i in range(len(grid[0]))]
     lines = [" | ".join(cell.ljust(w) for cell, w in zip(r, widths)) for r in grid]
+    if "answer_extraction" in metrics:
+        lines.append("answer extraction: " + ", ".join(f"{k}={v}" for k, v in metrics["answer_extraction"].items()))
     return "\n".join([f" {name} ".center(len(lines[0]), "-"), *lines])
 
 

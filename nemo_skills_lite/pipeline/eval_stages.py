@@ -59,7 +59,7 @@ def plan_eval(a: EvalArgs, ctx: Any) -> list[Node]:
                               "log_dir": a.log_dir and f"{a.log_dir}/{name}"})
         nodes.append(plan_generate_node(gen, defaults + ctx.args, cfg))
         grade = (f"python -m nemo_skills_lite.evaluation.evaluate ++input_files={shlex.quote(out + '/output-rs*.jsonl')} "
-                 f"++eval_type={spec['eval_type']}")
+                 f"++eval_type={spec['eval_type']} {spec.get('eval_args', '')}").strip()
         nodes.append(plan_run_cmd_node(_cmd_args(cmd_opts, grade_exp, gen_exp, f"{out}/logs"), grade, cfg))
         graders.append(grade_exp)
         if a.judge_model and spec["eval_type"] == "math":

@@ -101,7 +101,8 @@ def extract_choice(generation: Any, num_options: int = len(MCQ_LETTERS)) -> str 
     body = strip_reasoning(generation)
     if not body:
         return None
-    final = extract_answer(body)  # last \boxed{} / \fbox{}, else "The final answer is X"
+    # last \boxed{} / \fbox{}, else "The final answer is X" (extract_answer alone is NeMo-Skills': boxed only)
+    final = extract_answer(body) or extract_answer(body, extract_from_boxed=False)
     letter = mcq_letter(final) if final is not None else None
     if letter is None:
         found = re.findall(_ANSWER, body)

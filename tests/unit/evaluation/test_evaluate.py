@@ -80,3 +80,36 @@ def test_code_grading_with_the_sandbox(tmp_path):
     assert main([f"++input_files={path}", "++eval_type=code", "++workers=2"]) == 0
     graded = [json.loads(x) for x in path.read_text().splitlines()]
     assert [r["is_correct"] for r in graded] == [True, False]
+
+
+def test_extraction_switches_tolerance_and_path_counts(tmp_path, capsys):
+    """The NeMo-Skills generations (25 of 150 without a box) plus two rounded-decimal rows: the switches
+    reach the extraction, every row records its path, the closing line and metrics.json count them."""
+    rows = [json.loads(x) for s in range(3)
+            for x in (DATA / "math" / f"nemo_skills_math_output_rs{s}.jsonl").read_text().splitlines()][:50]
+    rows += [{"problem": "10/11 to 4 places?", "expected_answer": "\\frac{10}{11}",
+              "generation": "10/11 = 0.90909..., so the answer is 0.9091."},
+             {"problem": "10/11 to 2 places?", "expected_answer": "\\frac{10}{11}", "generation": "about 0.91"}]
+    ns_boxed = sum(r.get("predicted_answer") is not None for r in rows)  # NeMo-Skills' own extraction
+    for r in rows:
+        r.pop("predicted_answer", None), r.pop("symbolic_correct", None)
+    path = tmp_path / "output-rs0.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main([f"++input_files={path}", "++workers=2", "++extract_phrases=true", "++extract_last_number=true",
+                 "++numeric_tolerance=1e-4"]) == 0
+    graded = [json.loads(x) for x in path.read_text().splitlines()]
+    counts: dict[str, int] = {}
+    for r in graded:
+        counts[r["extraction_path"]] = counts.get(r["extraction_path"], 0) + 1
+    assert set(counts) <= {"boxed", "phrase", "last_number", "none"} and ns_boxed <= counts["boxed"] <= ns_boxed + 1  # + \\fbox
+    assert (graded[-2]["predicted_answer"], graded[-2]["extraction_path"], graded[-2]["symbolic_correct"]) == \
+        ("0.9091", "phrase", True)
+    assert (graded[-1]["predicted_answer"], graded[-1]["extraction_path"], graded[-1]["symbolic_correct"]) == \
+        ("0.91", "last_number", False)
+    err = capsys.readouterr().err
+    assert "tolerance=1" in err
+    assert "answers extracted by " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) in err
+    from nemo_skills_lite.evaluation.summarize import summarize
+    metrics, text = summarize(tmp_path)
+    assert metrics[tmp_path.name]["answer_extraction"] == dict(sorted(counts.items()))
+    assert "answer extraction: boxed=" in text

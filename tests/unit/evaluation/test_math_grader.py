@@ -27,8 +27,7 @@ def _rows(source: str, kind: str = "equivalence") -> list[dict]:
     ("there remain $\\fbox{958}$ values", "958"),
     ("\\boxed{1} then \\fbox{2}", "2"),
     ("cut off \\boxed{\\frac{1}{", None),
-    ("Final Answer: The final answer is $28\\%$. I hope it is correct.", "28\\%"),
-    ("The final answer is 7.\nThe final answer is 9.", "9"),
+    ("Final Answer: The final answer is $28\\%$. I hope it is correct.", None),  # NeMo-Skills: boxed only
     ("no answer here", None),
     ("", None),
 ])

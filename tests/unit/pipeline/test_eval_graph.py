@@ -37,6 +37,28 @@ def test_eval_stage_graph(tmp_path: Path, capsys) -> None:
     assert "++prompt_config=generic/math" in spec and "++inference.temperature=0.0" in spec
 
 
+def test_benchmark_eval_args_reach_the_grading_command(tmp_path: Path, monkeypatch) -> None:
+    """A set whose grader accepts rounded decimals declares its tolerance once, in its YAML."""
+    from nemo_skills_lite import benchmarks
+
+    bench = tmp_path / "gsm8k.yaml"
+    bench.write_text(yaml.safe_dump({**benchmarks.load("gsm8k"),
+                                     "eval_args": "++numeric_tolerance=1e-4 ++extract_phrases=true"}))
+    monkeypatch.setattr(benchmarks, "HERE", tmp_path)  # the shipped definitions' folder, with this gsm8k.yaml
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"executor": "slurm", "partition": "p", "registry_dir": str(tmp_path / "reg")}))
+    eval_(cluster=str(cfg), benchmarks="gsm8k", output_dir=str(tmp_path / "res"),
+          data_dir=prepared(tmp_path / "data", "gsm8k"), expname="ev", server_address="http://h:1", model="m",
+          dry_run=True)
+    submit()
+    specs = [p.read_text() for p in (tmp_path / "res" / "eval-results").glob("**/.nsl/*.json")]
+    grade = next(s for s in specs if "nemo_skills_lite.evaluation.evaluate" in s)
+    assert "++eval_type=math ++numeric_tolerance=1e-4 ++extract_phrases=true" in grade
+    bench.write_text(yaml.safe_dump({**benchmarks.load("gsm8k"), "eval_args": "++numeric_tolerence=1e-4"}))
+    with pytest.raises(NslError, match=r"gsm8k.yaml: eval_args item '\+\+numeric_tolerence=1e-4'.*numeric_tolerance"):
+        benchmarks.load("gsm8k")
+
+
 def test_eval_bad_benchmark(tmp_path: Path) -> None:
     with pytest.raises(NslError, match="unknown benchmark 'gsm9k'"):
         eval_(cluster="local", benchmarks="gsm9k", output_dir=str(tmp_path), dry_run=True)
