@@ -16,6 +16,17 @@ from typing import Any
 SPEC_VERSION = 1
 
 
+def _plain(obj: Any) -> Any:
+    """Dataclasses -> dicts, tuples -> lists (what ``dataclasses.asdict`` gives, without its deep copies)."""
+    if dataclasses.is_dataclass(obj):
+        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    return obj
+
+
 @dataclass(frozen=True)
 class ServerSpec:
     """A model server started beside the client (or an external one when ``address`` is set)."""
@@ -86,7 +97,8 @@ class StageSpec:
         return str(Path(self.host_log_dir or self.log_dir) / ".nsl" / f"{self.stage_id}.json")
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), indent=1, sort_keys=True)
+        # one line through json's C encoder, no deep copies: a 1024-unit spec is written in milliseconds
+        return json.dumps(_plain(self), sort_keys=True)
 
     def write(self) -> str:
         from nemo_skills_lite.utils.io import atomic_write_text
