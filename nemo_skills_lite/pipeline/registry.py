@@ -12,11 +12,38 @@ import fcntl
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from nemo_skills_lite.cluster.config import ClusterConfig
 from nemo_skills_lite.utils.errors import NslError
 from nemo_skills_lite.utils.io import atomic_write_text
+
+
+class UnitRecord(TypedDict):
+    index: int
+    marker: str  # host path; the unit is finished when <marker>.done exists
+    seed: int | None
+    chunk: int | None
+    merge: dict[str, str] | None  # {"output": host path of the merged seed file}
+
+
+class StageRecord(TypedDict):
+    """One submission of a stage, as ``<registry>/<expname>.json`` keeps it (a list of these per expname)."""
+
+    expname: str
+    stage_id: str
+    kind: str
+    cluster: str
+    executor: str
+    submitted_at: float
+    spec_path: str
+    log_dir: str
+    levels: list[list[str]]  # job ids per chain level
+    code_dir: str  # the code snapshot its jobs run
+    final_jobs: list[str]  # what a stage running after this one waits for
+    offsets: dict[str, int]  # Slurm array job id -> unit of its task 0
+    dry_run: bool
+    units: list[UnitRecord]
 
 
 def registry_root(cfg: ClusterConfig) -> Path:
@@ -32,7 +59,7 @@ class Registry:
     def _path(self, expname: str) -> Path:
         return self.root / f"{expname}.json"
 
-    def stages(self, expname: str) -> list[dict[str, Any]]:
+    def stages(self, expname: str) -> list[StageRecord]:
         p = self._path(expname)
         if not p.exists():
             return []
@@ -44,7 +71,7 @@ class Registry:
     def known(self) -> list[str]:
         return sorted(p.stem for p in self.root.glob("*.json"))
 
-    def record(self, rec: dict[str, Any]) -> None:
+    def record(self, rec: StageRecord) -> None:
         p = self._path(rec["expname"])
         with open(f"{p}.lock", "a+") as lock:
             fcntl.lockf(lock, fcntl.LOCK_EX)

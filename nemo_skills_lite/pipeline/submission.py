@@ -23,7 +23,7 @@ from typing import Any
 from nemo_skills_lite.cluster.backends import backend_for
 from nemo_skills_lite.cluster.config import ClusterConfig, Mount
 from nemo_skills_lite.cluster.slurm import TERMINAL
-from nemo_skills_lite.pipeline.registry import Registry, registry_root
+from nemo_skills_lite.pipeline.registry import Registry, StageRecord, registry_root
 from nemo_skills_lite.runtime.markers import clear_done, is_done
 from nemo_skills_lite.runtime.spec import StageSpec
 from nemo_skills_lite.utils.errors import NslError
@@ -205,7 +205,7 @@ def clear_outputs(p: Prepared) -> None:
             os.unlink(f"{u['marker']}-async")
 
 
-def submit_prepared(p: Prepared, after: list[str], *, throttle: int | None, dry: bool) -> dict[str, Any] | None:
+def submit_prepared(p: Prepared, after: list[str], *, throttle: int | None, dry: bool) -> StageRecord | None:
     """Hand the stage to its backend; returns the registry record (None when nothing needed a job)."""
     stage, cfg, handle = p.stage, p.cfg, p.handle
     if p.busy:
@@ -219,14 +219,14 @@ def submit_prepared(p: Prepared, after: list[str], *, throttle: int | None, dry:
     sub = backend_for(cfg, dry_run=dry).submit(stage, p.todo, after, throttle)
     handle._job_ids, handle._scripts = sub.all_ids, sub.scripts
     print_summary(stage, sub.levels, after, len(p.todo), dry, sub.scripts)
-    return {
+    return StageRecord(**{
         "expname": stage.expname, "stage_id": stage.stage_id, "kind": stage.kind, "cluster": cfg.name,
         "executor": cfg.executor, "submitted_at": time.time(), "spec_path": stage.host_spec_path,
         "log_dir": stage.host_log_dir or stage.log_dir, "levels": sub.levels, "code_dir": stage.code_dir,
         # a stage waiting on this one also waits for the units still running from an earlier submission
         "final_jobs": list(dict.fromkeys(sub.final + p.running_finals)),
         "offsets": sub.offsets, "dry_run": dry, "units": p.records,
-    }
+    })
 
 
 def print_summary(stage: StageSpec, levels: list[list[str]], after: list[str], n: int, dry: bool,
