@@ -1,10 +1,15 @@
 """Benchmark definitions shipped as YAML data (``<name>.yaml`` next to this file).
 
-``load(name)`` returns the definition as a dict with the keys in ``REQUIRED`` (plus optional
-``description``, ``filters``, ``eval_args``). ``eval_args`` is a string of ``++key=value`` options of
-the grading step (``configs/evaluation.py``, e.g. ``"++numeric_tolerance=1e-4"`` for a set whose
-grader accepts rounded decimals), checked here and appended to the grading command. Imports only stdlib and yaml: the login-node
-pipeline calls it to plan ``eval(benchmarks="gsm8k:4,human-eval")``.
+``load(name)`` returns the definition as a dict with the keys in ``REQUIRED`` (plus the optional
+ones in ``OPTIONAL``: ``description``, ``filters``, ``eval_args``, ``judge`` (an LLM judge stage the
+benchmark defines: ``{prompt_config, generation_type}``), ``license``, ``availability``
+(``offline``: the full data ships with the project's data folder or a registry package; ``hub``:
+only a small test fixture ships, the real data comes from the hub with ``prepare --from-hf``)).
+``eval_args`` is a string of ``++key=value`` options of the grading step (``configs/evaluation.py``,
+e.g. ``"++numeric_tolerance=1e-4"`` for a set whose grader accepts rounded decimals), checked here
+and appended to the grading command. Imports only stdlib and yaml: the login-node pipeline calls it
+to plan ``eval(benchmarks="math:4,human-eval")``. Groups (``math``, ``code``, ...) and packing of
+small benchmarks into jobs: ``groups.py``.
 
 Prepared data lives in ``<data_dir>/<name>/<dataset_file>``; ``data_dir`` defaults to
 ``$NSL_BENCHMARK_DIR`` or ``~/.cache/nemo_skills_lite/benchmarks`` (see ``prepare``).
@@ -18,12 +23,14 @@ from typing import Any
 
 import yaml
 
+from nemo_skills_lite.configs.evaluation import EVAL_TYPES, METRIC_TYPES
 from nemo_skills_lite.utils.errors import NslError
 
 HERE = Path(__file__).parent
 REQUIRED = ("name", "dataset_file", "prompt_config", "eval_type", "metric_type", "num_seeds", "generation", "source")
-OPTIONAL = ("description", "filters", "eval_args")
-EVAL_TYPES = ("math", "code")
+OPTIONAL = ("description", "filters", "eval_args", "judge", "license", "availability")
+AVAILABILITY = ("offline", "hub")
+JUDGE_KEYS = ("prompt_config", "generation_type")
 
 
 def available() -> list[str]:
@@ -44,9 +51,17 @@ def _validate(spec: Any, path: Path) -> dict[str, Any]:
     unknown = sorted(set(spec) - set(REQUIRED) - set(OPTIONAL))
     if unknown:
         raise NslError(f"{path}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(REQUIRED + OPTIONAL)}")
-    for key in ("eval_type", "metric_type"):
-        if spec[key] not in EVAL_TYPES:
-            raise NslError(f"{path}: {key}={spec[key]!r} is not one of {', '.join(EVAL_TYPES)}")
+    for key, valid in (("eval_type", EVAL_TYPES), ("metric_type", METRIC_TYPES),
+                       ("availability", AVAILABILITY)):
+        if key in spec and spec[key] not in valid:
+            raise NslError(f"{path}: {key}={spec[key]!r} is not one of {', '.join(valid)}")
+    judge = spec.get("judge")
+    if judge is not None and (not isinstance(judge, dict) or set(judge) - set(JUDGE_KEYS)
+                              or "prompt_config" not in judge):
+        raise NslError(f"{path}: judge={judge!r} must be a mapping with prompt_config (and optionally "
+                       f"generation_type); valid keys: {', '.join(JUDGE_KEYS)}")
+    if not isinstance(spec["source"], dict) or "format" not in spec["source"]:
+        raise NslError(f"{path}: source must be a mapping with 'format' (and 'local' and/or 'hf')")
     if not isinstance(spec["num_seeds"], int) or spec["num_seeds"] < 1:
         raise NslError(f"{path}: num_seeds must be a positive integer, got {spec['num_seeds']!r}")
     if not isinstance(spec["generation"], dict):
@@ -84,13 +99,18 @@ def load(name: str) -> dict[str, Any]:
 
 
 def parse_benchmarks(arg: str) -> list[tuple[str, int]]:
-    """'gsm8k:4,human-eval' -> [('gsm8k', 4), ('human-eval', <its default seeds>)]."""
-    out = []
-    for item in (x.strip() for x in arg.split(",") if x.strip()):
+    """'gsm8k:4,human-eval' -> [('gsm8k', 4), ('human-eval', <its default seeds>)]; a group name
+    ('math:4') stands for its members, each with that number of seeds (see ``groups.py``)."""
+    from nemo_skills_lite.benchmarks.groups import expand_groups
+
+    out: list[tuple[str, int]] = []
+    for item in (x.strip() for x in expand_groups(arg).split(",") if x.strip()):
         name, _, seeds = item.partition(":")
         spec = load(name)
         if seeds and (not seeds.isdigit() or int(seeds) < 1):
             raise NslError(f"benchmarks='{arg}': the number of seeds for '{name}' must be >= 1, got '{seeds}'")
+        if spec["name"] in [n for n, _ in out]:
+            raise NslError(f"benchmarks='{arg}' names '{spec['name']}' twice (directly or through a group)")
         out.append((spec["name"], int(seeds) if seeds else int(spec["num_seeds"])))
     if not out:
         raise NslError(f"benchmarks='{arg}' names no benchmark; available: {', '.join(available())}")

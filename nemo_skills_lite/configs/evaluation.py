@@ -11,13 +11,16 @@ from dataclasses import dataclass
 
 from nemo_skills_lite.utils.errors import NslError
 
-EVAL_TYPES = ("math", "code")
+# How a generation is graded (evaluate.py) and how graded rows are aggregated (metrics), with
+# NeMo-Skills' names. ``answer-judgement``: the generation is a judge's verdict on a given answer.
+EVAL_TYPES = ("math", "code", "multichoice", "ifeval", "answer-judgement")
+METRIC_TYPES = ("math", "code", "multichoice", "ifeval", "answer-judgement")
 
 
 @dataclass
 class EvaluateConfig:
     input_files: str | None = None  # glob(s), comma/space separated, e.g. 'DIR/output-rs*.jsonl'
-    eval_type: str = "math"  # math | code
+    eval_type: str = "math"  # math | code | multichoice | ifeval | answer-judgement
     # math
     timeout: float = 10.0  # seconds per (expected, predicted) pair; a timeout grades as wrong
     take_modulo: int | None = None  # compare integers modulo this (e.g. 1000)

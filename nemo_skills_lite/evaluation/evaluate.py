@@ -1,5 +1,6 @@
 """In-job grading: ``python -m nemo_skills_lite.evaluation.evaluate ++input_files='DIR/output-rs*.jsonl'
-++eval_type=math|code [++timeout=10 ++workers=0 ...]`` (options: configs/evaluation.py).
+++eval_type=math|code|multichoice|ifeval|answer-judgement [++timeout=10 ++workers=0 ...]``
+(options: configs/evaluation.py).
 
 Grades each file in place, atomically (temp file + rename; a killed job leaves the old file):
   - math: ``predicted_answer`` (extracted from ``generation``), ``extraction_path`` (which rule found
@@ -8,7 +9,9 @@ Grades each file in place, atomically (temp file + rename; a killed job leaves t
     the extraction paths and the deciding steps.
   - code: ``is_correct`` (+ ``verdict``, ``tests_passed``, ``tests_total``) from the sandbox
     (``nemo_skills_lite.code_execution.verify_rows``), using the test keys the benchmark's prepared
-    rows carry (``tests`` for stdin/stdout, ``test``/``entry_point``/``test_setup_code`` for asserts).
+    rows carry (``tests`` for stdin/stdout, ``test``/``entry_point``/``test_setup_code`` for asserts);
+    rows with ``plus_test`` (EvalPlus) also get ``is_correct-plus`` from the base + plus inputs.
+  - multichoice, answer-judgement, ifeval: ``graders.py``.
 Empty rows (``{}``, an unfinished generation) are kept as they are.
 """
 
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from nemo_skills_lite.configs.evaluation import EvaluateConfig
+from nemo_skills_lite.evaluation import graders
 from nemo_skills_lite.utils.errors import NslError, run_main
 from nemo_skills_lite.utils.io import atomic_write_jsonl, read_jsonl
 from nemo_skills_lite.utils.overrides import parse_overrides
@@ -120,6 +124,9 @@ def grade_code_rows(rows: list[dict[str, Any]], cfg: EvaluateConfig, where: str 
             raise NslError(f"{where}:{i + 1}: no tests ('tests', 'test' or 'test_code'); prepare the benchmark "
                            "with `python -m nemo_skills_lite.benchmarks.prepare`")
         jobs.append({"generation": row["generation"], **{k: row[k] for k in CODE_TEST_KEYS if k in row}})
+    plus = [i for i in idx if "plus_test" in rows[i]]
+    jobs += [{"generation": rows[i]["generation"], "test": rows[i]["plus_test"],
+              **{k: rows[i][k] for k in ("entry_point", "test_setup_code") if k in rows[i]}} for i in plus]
     limits = Limits(time_limit=cfg.code_time_limit) if cfg.code_time_limit else None
     progress = Progress(f"verify {Path(where).name}", total=len(jobs))
     results = verify_rows(jobs, workers=_cores(cfg.workers), limits=limits,
@@ -129,6 +136,8 @@ def grade_code_rows(rows: list[dict[str, Any]], cfg: EvaluateConfig, where: str 
         for key in ("verdict", "tests_passed", "tests_total"):
             if key in res:
                 rows[i][key] = res[key]
+    for i, res in zip(plus, results[len(idx):]):
+        rows[i]["is_correct-plus"] = bool(res.get("passed"))
     correct = sum(bool(rows[i]["is_correct"]) for i in idx)
     progress.close(f"{correct}/{len(jobs)} passed")
     return correct
@@ -145,8 +154,12 @@ def evaluate(cfg: EvaluateConfig) -> list[Path]:
             rows = list(read_jsonl(path))
             if cfg.eval_type == "math":
                 grade_math_rows(rows, cfg, str(path), pool=pool)
-            else:
+            elif cfg.eval_type == "code":
                 grade_code_rows(rows, cfg, str(path))
+            else:
+                grade = {"multichoice": graders.grade_multichoice_rows, "ifeval": graders.grade_ifeval_rows,
+                         "answer-judgement": graders.grade_answer_judgement_rows}[cfg.eval_type]
+                grade(rows, str(path))
             atomic_write_jsonl(path, rows)
     finally:
         if pool is not None:

@@ -7,6 +7,9 @@ Per problem, ``update(predictions)`` takes the k rows (one per seed) and accumul
   - ``rm_best@k`` / ``rm_majority@k`` when rows carry ``reward_model_score``,
   - ``no_answer``, ``num_entries``, ``avg_tokens``, ``gen_seconds``, token statistics.
 ``get_metrics()`` returns {mode: {metric: value}} with float scores as percentages.
+Metric types (NeMo-Skills' names): math and multichoice (``symbolic_correct``/``judge_correct``),
+code (``passing_base_tests``/``passing_plus_tests``); ifeval and answer-judgement add their own
+numbers in ``metrics_types.py``; ``make_metrics(type)`` picks the class.
 Pure Python, no I/O: summarize.py reads the files.
 """
 
@@ -19,14 +22,20 @@ from typing import Any
 
 from nemo_skills_lite.utils.errors import NslError
 
-METRIC_TYPES = ("math", "code")
+from nemo_skills_lite.configs.evaluation import METRIC_TYPES
+
+
+def judgement_verdict(judgement: str | None) -> bool | None:
+    """'... Judgement: Yes' -> True, '... Judgement: No' -> False; missing or malformed -> None."""
+    if not judgement or "Judgement:" not in judgement:
+        return None
+    verdict = judgement.split("Judgement:")[-1].strip().lower()
+    return True if verdict.startswith("yes") else False if verdict.startswith("no") else None
 
 
 def is_correct_judgement(judgement: str | None) -> bool:
     """'... Judgement: Yes' -> True; 'No', missing or malformed -> False (the judge's format)."""
-    if not judgement or "Judgement:" not in judgement:
-        return False
-    return judgement.split("Judgement:")[-1].strip().lower().startswith("yes")
+    return judgement_verdict(judgement) is True
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -59,6 +68,15 @@ def incorrect_row(row: dict[str, Any], metric_type: str) -> dict[str, Any]:
     """What a too-long generation counts as (``max_seq_len``)."""
     if metric_type == "code":
         return {"is_correct": False, "is_correct-plus": False}
+    if metric_type == "ifeval":
+        out = dict(row)
+        for mode in ("strict_eval", "loose_eval"):
+            if mode in out:
+                n = len(out[mode]["follow_instruction_list"])
+                out[mode] = {**out[mode], "follow_all_instructions": False, "follow_instruction_list": [False] * n}
+        return out
+    if metric_type == "answer-judgement":
+        return {**row, "judgement": None}
     out = dict(row)
     if "symbolic_correct" in out:
         out["symbolic_correct"] = False
@@ -102,19 +120,35 @@ class Metrics:
         if starts and ends:
             self.min_start, self.max_end = min(self.min_start, *starts), max(self.max_end, *ends)
 
-        scores = [score_dict(p, self.metric_type) for p in predictions]
-        answers = None if self.metric_type == "code" else [p.get(self.answer_key) for p in predictions]
+        scores = self.scores(predictions)
+        answers = self.answers(predictions)
         self._pass_at_k(scores, answers)
         if answers is not None:
             self._majority_at_k(scores, answers)
             if "reward_model_score" in predictions[0]:
                 self._reward_at_k(scores, answers, [p["reward_model_score"] for p in predictions])
+        self.after_update(predictions, scores, answers)
+
+    # hooks for the metric types in metrics_types.py
+    def scores(self, predictions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [score_dict(p, self.metric_type) for p in predictions]
+
+    def answers(self, predictions: list[dict[str, Any]]) -> list | None:
+        return None if self.metric_type == "code" else [p.get(self.answer_key) for p in predictions]
+
+    def stat_name(self, method: str) -> str | None:
+        """Name of ``<name>_statistics`` for a score method (None: no statistics)."""
+        return method
+
+    def after_update(self, predictions: list[dict[str, Any]], scores: list[dict], answers: list | None) -> None:
+        pass
 
     def _pass_at_k(self, scores: list[dict], answers: list | None) -> None:
         n = len(scores)
         for method in scores[0]:
             values = [s[method] for s in scores]
-            self.all_scores[method].append(values)
+            if self.stat_name(method):
+                self.all_scores[self.stat_name(method)].append(values)
             binary = all(v in (0, 1, True, False) for v in values)
             for k in range(1, n + 1):
                 best = pass_at_k(n, int(sum(values)), k) if binary else max(values[:k])
@@ -197,3 +231,11 @@ class Metrics:
         if self.metric_type == "code":
             return ["num_entries", "avg_tokens", "gen_seconds", "passing_base_tests", "passing_plus_tests"]
         return ["num_entries", "avg_tokens", "gen_seconds", "judge_correct", "symbolic_correct", "no_answer"]
+
+
+def make_metrics(metric_type: str) -> Metrics:
+    """The metrics accumulator for ``metric_type`` (one of ``METRIC_TYPES``)."""
+    if metric_type in ("ifeval", "answer-judgement"):
+        from nemo_skills_lite.evaluation.metrics_types import AnswerJudgementMetrics, IFMetrics
+        return IFMetrics() if metric_type == "ifeval" else AnswerJudgementMetrics()
+    return Metrics(metric_type)

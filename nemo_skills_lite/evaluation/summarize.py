@@ -2,8 +2,9 @@
 
 DIR holds one folder per benchmark (``DIR/gsm8k/output-rs0.jsonl ...`` or ``output.jsonl``), or is
 itself such a folder. Rows of the same line number across seed files are one problem. The metric
-type (math | code) comes from the benchmark definition when the name is known, else from the rows
-(``is_correct`` -> code). Rows with ``subset_for_metrics`` also get a ``<benchmark>-<subset>``
+type (math | code | multichoice | ifeval | answer-judgement) comes from the benchmark definition when
+the name is known, else from the rows (``is_correct`` -> code, ``strict_eval`` -> ifeval,
+``expected_judgement`` -> answer-judgement, else math). Rows with ``subset_for_metrics`` also get a ``<benchmark>-<subset>``
 section. ``--max_seq_len N`` grades generations longer than N tokens as wrong and writes
 ``metrics-msN.json``. Tables print like NeMo-Skills' ``summarize_results``. Rows graded by
 ``evaluate`` carry ``extraction_path``; its counts (over all seeds) go to ``answer_extraction`` in the
@@ -20,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from nemo_skills_lite.evaluation.metrics import Metrics, incorrect_row
+from nemo_skills_lite.evaluation.metrics import Metrics, incorrect_row, make_metrics
 from nemo_skills_lite.utils.errors import NslError, run_main
 from nemo_skills_lite.utils.io import atomic_write_text, read_jsonl
 
@@ -64,12 +65,15 @@ def metric_type_for(name: str, problems: list[list[dict[str, Any]]]) -> str:
     except (NslError, KeyError):
         pass
     first = problems[0][0] if problems and problems[0] else {}
-    return "code" if "is_correct" in first else "math"
+    for key, metric_type in (("is_correct", "code"), ("strict_eval", "ifeval"), ("expected_judgement", "answer-judgement")):
+        if key in first:
+            return metric_type
+    return "math"
 
 
 def compute(name: str, problems: list[list[dict[str, Any]]], metric_type: str,
             max_seq_len: int | None = None) -> tuple[dict[str, dict], dict[str, Metrics]]:
-    calculators: dict[str, Metrics] = {name: Metrics(metric_type)}
+    calculators: dict[str, Metrics] = {name: make_metrics(metric_type)}
     paths: dict[str, Counter] = {}
     for preds in problems:
         if max_seq_len is not None:
@@ -78,7 +82,7 @@ def compute(name: str, problems: list[list[dict[str, Any]]], metric_type: str,
         calculators[name].update(preds)
         subset = preds[0].get("subset_for_metrics")
         if subset:
-            calculators.setdefault(f"{name}-{subset}", Metrics(metric_type)).update(preds)
+            calculators.setdefault(f"{name}-{subset}", make_metrics(metric_type)).update(preds)
         for key in (name, f"{name}-{subset}") if subset else (name,):
             paths.setdefault(key, Counter()).update(p["extraction_path"] for p in preds if "extraction_path" in p)
     metrics = {key: calc.get_metrics() for key, calc in calculators.items()}

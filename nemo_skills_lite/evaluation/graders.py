@@ -1,0 +1,75 @@
+"""Grading of the benchmark types that need no sandbox and no symbolic maths (in place, per row):
+
+- ``multichoice``: ``predicted_answer`` = the option letter (last ``\\boxed{X}``, else the last
+  "Answer: X"), ``symbolic_correct`` = it equals ``expected_answer`` (NeMo-Skills' key name, so
+  multichoice metrics read like math ones).
+- ``answer-judgement``: the generation is a judge's verdict; ``judgement`` = the generation (the
+  metrics compare it with ``expected_judgement``).
+- ``ifeval``: Google's instruction checkers (``ifeval.py``).
+Empty rows (``{}``, an unfinished generation) are kept as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from nemo_skills_lite.utils.errors import NslError
+
+_BOXED = re.compile(r"\\boxed\s*\{\s*(?:\\text(?:bf)?\s*\{)?\s*\(?\s*([A-Pa-p])\s*\)?\s*\}?\s*\}")
+_ANSWER = re.compile(r"(?i)(?:final\s+)?answer\s*(?:is)?\s*[:：]?\s*\**\s*\(?\s*([A-P])\s*\)?(?![A-Za-z])")
+
+
+def extract_letter(text: str | None) -> str | None:
+    """'... \\boxed{B}' -> 'B'; '... Answer: (C)' -> 'C'; the last one wins; else None."""
+    if not text:
+        return None
+    for pattern in (_BOXED, _ANSWER):
+        found = pattern.findall(text)
+        if found:
+            return found[-1].upper()
+    return None
+
+
+def _need(row: dict, keys: tuple[str, ...], where: str) -> None:
+    for key in keys:
+        if key not in row:
+            raise NslError(f"{where}: no '{key}' key; prepare the benchmark with "
+                           "`python -m nemo_skills_lite.benchmarks.prepare NAME`")
+
+
+def grade_multichoice_rows(rows: list[dict[str, Any]], where: str = "rows") -> int:
+    correct = 0
+    for i, row in enumerate(rows):
+        if not row:
+            continue
+        _need(row, ("generation", "expected_answer"), f"{where}:{i + 1}")
+        row["predicted_answer"] = extract_letter(row["generation"])
+        row["symbolic_correct"] = row["predicted_answer"] == str(row["expected_answer"]).strip().upper()
+        correct += row["symbolic_correct"]
+    return correct
+
+
+def grade_answer_judgement_rows(rows: list[dict[str, Any]], where: str = "rows") -> int:
+    from nemo_skills_lite.evaluation.metrics import judgement_verdict
+
+    agree = 0
+    for i, row in enumerate(rows):
+        if not row:
+            continue
+        _need(row, ("generation", "expected_judgement"), f"{where}:{i + 1}")
+        row["judgement"] = row["generation"]
+        agree += judgement_verdict(row["judgement"]) == judgement_verdict(row["expected_judgement"])
+    return agree
+
+
+def grade_ifeval_rows(rows: list[dict[str, Any]], where: str = "rows") -> int:
+    from nemo_skills_lite.evaluation.ifeval import grade_row
+
+    followed = 0
+    for i, row in enumerate(rows):
+        if not row:
+            continue
+        grade_row(row, f"{where}:{i + 1}")
+        followed += row["strict_eval"]["follow_all_instructions"]
+    return followed
