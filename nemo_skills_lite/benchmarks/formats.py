@@ -49,8 +49,11 @@ def math_rows(row: dict) -> dict:
 
 
 def human_eval(row: dict) -> dict:
-    return {"task_id": row["task_id"], "question": row["prompt"], "prompt": row["prompt"], "test": row["test"],
-            "entry_point": row["entry_point"]}
+    out = {"task_id": row["task_id"], "question": row["prompt"], "prompt": row["prompt"], "test": row["test"],
+           "entry_point": row["entry_point"]}
+    if row.get("canonical_solution"):
+        out["reference_solution"] = row["prompt"] + row["canonical_solution"]
+    return out
 
 
 def mbpp(row: dict) -> dict:
@@ -59,6 +62,8 @@ def mbpp(row: dict) -> dict:
     out = {"task_id": row["task_id"], "question": question, "test": tests}
     if row.get("test_setup_code"):
         out["test_setup_code"] = row["test_setup_code"]
+    if row.get("code"):
+        out["reference_solution"] = row["code"]
     return out
 
 
@@ -178,7 +183,8 @@ def evalplus_humaneval(row: dict) -> dict:
     base, plus = _plus_inputs(row, "base_input"), _plus_inputs(row, "plus_input")
     return {"task_id": row["task_id"], "question": row["prompt"], "prompt": row["prompt"],
             "entry_point": row["entry_point"], "test": plus_check(reference, row["entry_point"], base, row.get("atol")),
-            "plus_test": plus_check(reference, row["entry_point"], base + plus, row.get("atol"))}
+            "plus_test": plus_check(reference, row["entry_point"], base + plus, row.get("atol")),
+            "reference_solution": reference}
 
 
 def evalplus_mbpp(row: dict) -> dict:
@@ -189,7 +195,7 @@ def evalplus_mbpp(row: dict) -> dict:
     ref, entry = row["canonical_solution"], row["entry_point"]
     return {"task_id": row["task_id"], "question": prompt, "entry_point": entry,
             "test": plus_check(ref, entry, base, row.get("atol")),
-            "plus_test": plus_check(ref, entry, base + plus, row.get("atol"))}
+            "plus_test": plus_check(ref, entry, base + plus, row.get("atol")), "reference_solution": ref}
 
 
 # ------------------------------------------------------------------ multiple choice
@@ -217,7 +223,7 @@ def multichoice(row: dict) -> dict:
         wrong = [row[f"Incorrect Answer {i}"].strip() for i in (1, 2, 3)]
         options, idx = _shuffled(row["Question"], row["Correct Answer"].strip(), wrong)
         question = row["Question"]
-        meta.update({k.lower().replace(" ", "_"): row[k] for k in ("Subdomain", "High-level domain") if k in row})
+        meta.update({k.lower().replace(" ", "_").replace("-", "_"): row[k] for k in ("Subdomain", "High-level domain") if k in row})
     elif isinstance(row.get("choices"), dict):  # ARC
         labels, options = list(row["choices"]["label"]), list(row["choices"]["text"])
         question, idx = row["question"], labels.index(str(row["answerKey"]))

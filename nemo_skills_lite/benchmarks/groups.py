@@ -16,13 +16,13 @@ from nemo_skills_lite.utils.errors import NslError
 
 # NeMo-Skills-style groups. Every member is a benchmark YAML next to this file (a test checks it).
 GROUPS: dict[str, tuple[str, ...]] = {
-    "math": ("gsm8k", "math-500", "aime24", "aime25", "amc23", "hmmt_feb25", "omni-math", "olympiadbench",
-             "minerva-math"),
-    "competition-math": ("aime24", "aime25", "amc23", "hmmt_feb25"),
+    "math": ("gsm8k", "math-500", "aime24", "aime25", "amc23", "hmmt_feb25", "brumo25", "omni-math",
+             "olympiadbench", "minerva-math"),
+    "competition-math": ("aime24", "aime25", "amc23", "hmmt_feb25", "brumo25"),
     "code": ("human-eval", "human-eval+", "mbpp", "mbpp+", "livecodebench", "codecontests"),
     "livecodebench-all": ("livecodebench-v5", "livecodebench-v6"),
-    "mcq": ("gpqa-diamond", "mmlu", "mmlu-pro", "mmlu-redux", "supergpqa", "arc-challenge"),
-    "instruction-following": ("ifeval", "ifbench"),
+    "mcq": ("gpqa-diamond", "mmlu", "mmlu-pro", "supergpqa", "arc-challenge"),
+    "instruction-following": ("ifeval",),
 }
 
 

@@ -14,7 +14,10 @@ from nemo_skills_lite.benchmarks.prepare import prepare
 from nemo_skills_lite.utils.errors import NslError
 
 SRC = Path(__file__).resolve().parents[2] / "data" / "benchmarks"
-NAMES = ["aime24", "amc23", "codecontests", "gsm8k", "human-eval", "livecodebench", "math-500", "mbpp"]
+NAMES = ["aime24", "aime25", "amc23", "answer-judge", "arc-challenge", "brumo25", "codecontests", "gpqa-diamond",
+         "gsm8k", "hmmt_feb25", "human-eval", "human-eval+", "ifeval", "livecodebench", "livecodebench-v5",
+         "livecodebench-v6", "math-500", "mbpp", "mbpp+", "minerva-math", "mmlu", "mmlu-pro", "olympiadbench",
+         "omni-math", "supergpqa"]
 
 
 def test_all_definitions_load():
@@ -22,7 +25,8 @@ def test_all_definitions_load():
     for name in NAMES:
         spec = load(name)
         assert spec["name"] == name and all(k in spec for k in REQUIRED)
-        assert spec["eval_type"] == ("code" if name in ("codecontests", "human-eval", "livecodebench", "mbpp") else "math")
+        assert spec["eval_type"] == spec["metric_type"]
+    assert load("human-eval")["eval_type"] == "code" and load("gsm8k")["eval_type"] == "math"
 
 
 def test_loader_imports_only_stdlib_and_yaml():
@@ -79,7 +83,7 @@ def test_prepare_cli(tmp_path):
 
 
 def test_codecontests_hf_layout():
-    from nemo_skills_lite.benchmarks.prepare import codecontests
+    from nemo_skills_lite.benchmarks.formats import codecontests
     row = {"name": "x", "description": "d", "public_tests": {"input": ["1\n"], "output": ["2\n"]},
            "private_tests": {"input": [], "output": []}, "generated_tests": {"input": ["3\n"], "output": ["4\n"]}}
     assert codecontests(row)["tests"] == [{"input": "1\n", "output": "2\n"}, {"input": "3\n", "output": "4\n"}]
