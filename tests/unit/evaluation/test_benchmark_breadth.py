@@ -40,11 +40,10 @@ MAIN_SCORE = {"math": "symbolic_correct", "multichoice": "symbolic_correct", "co
 
 
 def _source_dir(tmp_path: Path) -> Path:
-    """The shipped test data laid out like the project's shared data folder."""
+    """The shipped test data (laid out like the project's shared data folder), copied so that a
+    grading run can never write next to it."""
     src = tmp_path / "src"
     shutil.copytree(DATA / "benchmarks", src)
-    (src / "math_equivalence").mkdir()
-    shutil.copy(DATA / "math" / "peer_grader_tests.json", src / "math_equivalence")
     return src
 
 
@@ -126,6 +125,13 @@ def test_non_code_benchmarks_prepare_and_grade(tmp_path):
     assert scores["answer-judge"]["wrong"]["false_positives"] + scores["answer-judge"]["wrong"]["false_negatives"] == 100.0
     assert scores["ifeval"]["right"]["instruction_loose_accuracy"] == 100.0
     assert scores["ifeval"]["wrong"]["instruction_loose_accuracy"] == 0.0
+
+
+def test_answer_judge_rows_skip_extraction_cases_and_hendrycks(tmp_path):
+    out, n = prepare("answer-judge", source_dir=DATA / "benchmarks", output_dir=tmp_path)
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert n == 20 and {r["source"] for r in rows} == {"huggingface/Math-Verify", "NVIDIA/NeMo-Skills"}
+    assert sum(r["expected_judgement"] == "Judgement: No" for r in rows) == 10
 
 
 @pytest.mark.sandbox
