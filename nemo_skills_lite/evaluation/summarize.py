@@ -9,6 +9,10 @@ section. ``--max_seq_len N`` grades generations longer than N tokens as wrong an
 ``metrics-msN.json``. Tables print like NeMo-Skills' ``summarize_results``. Rows graded by
 ``evaluate`` carry ``extraction_path``; its counts (over all seeds) go to ``answer_extraction`` in the
 benchmark's section and to a line under its table.
+
+``--cluster NAME`` reads DIR where that cluster keeps it: over the ``ssh_tunnel`` (the seed files are
+copied to ``--local_dir``, default a temporary folder, and metrics.json is written next to that copy
+unless ``--save_metrics_path``), or, without a tunnel, at the host path behind the cluster's mounts.
 """
 
 from __future__ import annotations
@@ -151,12 +155,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--benchmarks", default=None, help="comma-separated subset of benchmarks to report")
     ap.add_argument("--save_metrics_path", "--save-metrics-path", default=None,
                     help="where to write the JSON (default DIR/metrics.json or DIR/metrics-msN.json)")
+    ap.add_argument("--cluster", default=None, help="read DIR through this cluster config (ssh_tunnel or mounts)")
+    ap.add_argument("--config_dir", "--config-dir", default=None, help="where to look for the cluster config")
+    ap.add_argument("--local_dir", "--local-dir", default=None,
+                    help="ssh_tunnel clusters: where the fetched results go (default: a new temporary folder)")
     args = ap.parse_args(argv)
-    metrics, text = summarize(args.results_dir, max_seq_len=args.max_seq_len,
+    results_dir = Path(args.results_dir)
+    if args.cluster:
+        import tempfile
+
+        from nemo_skills_lite.cluster.config import load_cluster_config
+        from nemo_skills_lite.cluster.remote import local_results_dir
+
+        cfg = load_cluster_config(args.cluster, args.config_dir)
+        cache = Path(args.local_dir or tempfile.mkdtemp(prefix="nsl-results-"))
+        results_dir = local_results_dir(cfg, args.results_dir, cache)
+        if results_dir != Path(args.results_dir):
+            print(f"reading {args.results_dir} on cluster '{cfg.name}' from {results_dir}", file=sys.stderr)
+    metrics, text = summarize(results_dir, max_seq_len=args.max_seq_len,
                               benchmarks=args.benchmarks.split(",") if args.benchmarks else None)
     sys.stdout.write(text)
     default = "metrics.json" if args.max_seq_len is None else f"metrics-ms{args.max_seq_len}.json"
-    out = Path(args.save_metrics_path) if args.save_metrics_path else Path(args.results_dir) / default
+    out = Path(args.save_metrics_path) if args.save_metrics_path else results_dir / default
     atomic_write_text(out, json.dumps(metrics, indent=2) + "\n")
     print(f"metrics written to {out}", file=sys.stderr)
     return 0
