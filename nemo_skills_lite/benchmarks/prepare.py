@@ -21,6 +21,7 @@ from typing import Any, Iterable, Iterator
 
 from nemo_skills_lite.benchmarks import available, default_data_dir, load
 from nemo_skills_lite.benchmarks.formats import FORMATS
+from nemo_skills_lite.benchmarks.groups import GROUPS, expand_groups
 from nemo_skills_lite.utils.errors import NslError, run_main
 from nemo_skills_lite.utils.io import atomic_write_jsonl
 
@@ -101,14 +102,14 @@ def _converted(raw: Iterable[dict], convert: Any, where: str) -> Iterator[dict]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m nemo_skills_lite.benchmarks.prepare",
                                  description=__doc__.split("\n\n")[0])
-    ap.add_argument("names", nargs="+", help=f"benchmarks: {', '.join(available())} (or 'all')")
+    ap.add_argument("names", nargs="+", help=f"benchmarks: {', '.join(available())}; groups ({', '.join(GROUPS)}); or 'all'")
     ap.add_argument("--source-dir", default=None, help="folder with local source files (math/..., code/...)")
     ap.add_argument("--output-dir", default=None, help="where prepared data goes (default: %(default)s -> "
                     "$NSL_BENCHMARK_DIR or ~/.cache/nemo_skills_lite/benchmarks)")
     ap.add_argument("--from-hf", action="store_true", help="download from the HuggingFace hub instead")
     ap.add_argument("--force", action="store_true", help="overwrite already prepared files")
     args = ap.parse_args(argv)
-    names = available() if args.names == ["all"] else args.names
+    names = available() if args.names == ["all"] else expand_groups(",".join(args.names)).split(",")
     for name in names:
         out, n = prepare(name, source_dir=args.source_dir, output_dir=args.output_dir,
                          from_hf=args.from_hf, force=args.force)

@@ -27,6 +27,9 @@ def registry() -> dict[str, Any]:
         raise NslError("IFEval grading needs the 'if-verifiable' package (pip install 'nemo_skills_lite[eval]'; "
                        "Python >= 3.11)") from None
     _offline_punkt(instructions_util)
+    import langdetect
+
+    langdetect.DetectorFactory.seed = 0  # language:response_language gives the same verdict every run
     return dict(instructions_registry.INSTRUCTION_DICT)
 
 

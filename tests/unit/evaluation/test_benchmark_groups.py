@@ -115,3 +115,40 @@ def test_evalplus_check_compares_with_the_reference():
     with pytest.raises(AssertionError, match="input #1: expected 5.0, got 2.5"):
         ns["check"](lambda x: x if isinstance(x, float) else x * 2)
     assert "_INPUTS = [[1]]" in plus_check("def f(x): return x", "f", [[1]], None)
+
+
+def test_prepare_cli_takes_group_names(tmp_path):
+    from nemo_skills_lite.benchmarks.prepare import main
+
+    src = __import__("pathlib").Path(__file__).resolve().parents[2] / "data" / "benchmarks"
+    assert main(["competition-math", "--source-dir", str(src), "--output-dir", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(GROUPS["competition-math"])
+
+
+def test_pass_at_k_matches_chen_et_al_stable_form():
+    """The estimator of Chen et al. (2021), in the paper's numerically stable product form."""
+    import numpy as np
+
+    from nemo_skills_lite.evaluation.metrics import pass_at_k
+
+    def chen(n: int, c: int, k: int) -> float:
+        return 1.0 if n - c < k else float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+
+    for n in range(1, 21):
+        for c in range(n + 1):
+            for k in range(1, n + 1):
+                assert pass_at_k(n, c, k) == pytest.approx(chen(n, c, k), abs=1e-12), (n, c, k)
+
+
+def test_docs_table_lists_every_benchmark():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "evaluation.md").read_text()
+    from nemo_skills_lite.benchmarks import load
+
+    for name in available():
+        spec = load(name)
+        line = next((x for x in doc.splitlines() if x.startswith(f"| `{name}` |") and x.count("|") == 9), None)
+        assert line is not None, f"docs/evaluation.md has no table row for {name}"
+        assert spec["license"] in line and spec["eval_type"] in line, name
+        assert ("offline" if spec["availability"] == "offline" else "hub only") in line, name
