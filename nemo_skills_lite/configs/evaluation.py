@@ -14,7 +14,8 @@ from nemo_skills_lite.utils.errors import NslError
 # How a generation is graded (evaluate.py) and how graded rows are aggregated (metrics), with
 # NeMo-Skills' names. ``answer-judgement``: the generation is a judge's verdict on a given answer.
 EVAL_TYPES = ("math", "code", "multichoice", "ifeval", "answer-judgement")
-METRIC_TYPES = ("math", "code", "multichoice", "ifeval", "answer-judgement")
+# lean4-proof: metrics only (rows graded by a Lean server elsewhere carry proof_status)
+METRIC_TYPES = ("math", "code", "multichoice", "ifeval", "answer-judgement", "lean4-proof")
 
 
 @dataclass

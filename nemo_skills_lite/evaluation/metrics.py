@@ -9,7 +9,7 @@ Per problem, ``update(predictions)`` takes the k rows (one per seed) and accumul
 ``get_metrics()`` returns {mode: {metric: value}} with float scores as percentages.
 Metric types (NeMo-Skills' names): math and multichoice (``symbolic_correct``/``judge_correct``),
 code (``passing_base_tests``/``passing_plus_tests``); ifeval and answer-judgement add their own
-numbers in ``metrics_types.py``; ``make_metrics(type)`` picks the class.
+numbers (and lean4-proof) in ``metrics_types.py``; ``make_metrics(type)`` picks the class.
 Pure Python, no I/O: summarize.py reads the files.
 """
 
@@ -77,6 +77,8 @@ def incorrect_row(row: dict[str, Any], metric_type: str) -> dict[str, Any]:
         return out
     if metric_type == "answer-judgement":
         return {**row, "judgement": None}
+    if metric_type == "lean4-proof":
+        return {**row, "proof_status": "too-long"}
     out = dict(row)
     if "symbolic_correct" in out:
         out["symbolic_correct"] = False
@@ -235,7 +237,8 @@ class Metrics:
 
 def make_metrics(metric_type: str) -> Metrics:
     """The metrics accumulator for ``metric_type`` (one of ``METRIC_TYPES``)."""
-    if metric_type in ("ifeval", "answer-judgement"):
-        from nemo_skills_lite.evaluation.metrics_types import AnswerJudgementMetrics, IFMetrics
-        return IFMetrics() if metric_type == "ifeval" else AnswerJudgementMetrics()
+    if metric_type in ("ifeval", "answer-judgement", "lean4-proof"):
+        from nemo_skills_lite.evaluation import metrics_types as types
+        return {"ifeval": types.IFMetrics, "answer-judgement": types.AnswerJudgementMetrics,
+                "lean4-proof": types.Lean4Metrics}[metric_type]()
     return Metrics(metric_type)

@@ -5,6 +5,8 @@
 - ``AnswerJudgementMetrics`` (answer-judgement, i.e. grading a judge): ``correct_judgements``,
   ``false_positives``/``false_negatives``, ``invalid_judgements`` (no "Judgement: Yes/No"), and
   precision/recall/F1 of the "Yes" verdicts, averaged over the k samples (unbiased, not pooled).
+- ``Lean4Metrics`` (lean4-proof): ``lean4_correct`` (``proof_status == "completed"``) and
+  ``timeout_error`` (share of problems, or of samples in avg-of-k, whose proof check timed out).
 """
 
 from __future__ import annotations
@@ -122,3 +124,27 @@ class AnswerJudgementMetrics(Metrics):
     def columns_to_print(self) -> list[str]:
         return ["num_entries", "avg_tokens", "correct_judgements", "false_positives", "false_negatives",
                 "invalid_judgements", "precision", "recall", "f1"]
+
+
+class Lean4Metrics(Metrics):
+    def __init__(self) -> None:
+        super().__init__("lean4-proof")
+
+    def scores(self, predictions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"lean4_correct": p.get("proof_status") == "completed"} for p in predictions]
+
+    def answers(self, predictions: list[dict[str, Any]]) -> list:
+        return [None if p.get("proof_status") == "timeout" else p.get("proof_status") for p in predictions]
+
+    def _majority_at_k(self, scores: list[dict], answers: list) -> None:
+        pass  # proofs are not voted on
+
+    def get_metrics(self) -> dict[str, dict[str, Any]]:
+        result = super().get_metrics()
+        for values in result.values():
+            if "no_answer" in values:
+                values["timeout_error"] = values.pop("no_answer")
+        return result
+
+    def columns_to_print(self) -> list[str]:
+        return ["num_entries", "avg_tokens", "lean4_correct", "timeout_error"]

@@ -4,7 +4,7 @@ DIR holds one folder per benchmark (``DIR/gsm8k/output-rs0.jsonl ...`` or ``outp
 itself such a folder. Rows of the same line number across seed files are one problem. The metric
 type (math | code | multichoice | ifeval | answer-judgement) comes from the benchmark definition when
 the name is known, else from the rows (``is_correct`` -> code, ``strict_eval`` -> ifeval,
-``expected_judgement`` -> answer-judgement, else math). Rows with ``subset_for_metrics`` also get a ``<benchmark>-<subset>``
+``expected_judgement`` -> answer-judgement, ``proof_status`` -> lean4-proof, else math). Rows with ``subset_for_metrics`` also get a ``<benchmark>-<subset>``
 section. ``--max_seq_len N`` grades generations longer than N tokens as wrong and writes
 ``metrics-msN.json``. Tables print like NeMo-Skills' ``summarize_results``. Rows graded by
 ``evaluate`` carry ``extraction_path``; its counts (over all seeds) go to ``answer_extraction`` in the
@@ -69,7 +69,8 @@ def metric_type_for(name: str, problems: list[list[dict[str, Any]]]) -> str:
     except (NslError, KeyError):
         pass
     first = problems[0][0] if problems and problems[0] else {}
-    for key, metric_type in (("is_correct", "code"), ("strict_eval", "ifeval"), ("expected_judgement", "answer-judgement")):
+    for key, metric_type in (("is_correct", "code"), ("strict_eval", "ifeval"), ("expected_judgement", "answer-judgement"),
+                             ("proof_status", "lean4-proof")):
         if key in first:
             return metric_type
     return "math"

@@ -35,7 +35,7 @@ def test_fixture_numbers_and_tables(max_seq_len, metrics_file, table_file):
     ours, text = summarize(FIX / "eval-results", max_seq_len=max_seq_len)
     expected = json.loads((FIX / metrics_file).read_text())
     assert sorted(ours) == ["answer-judge", "gpqa", "hendrycks_math", "hendrycks_math-aime24", "hendrycks_math-aime25",
-                            "human-eval", "ifeval"]
+                            "human-eval", "ifeval", "minif2f"]
     for name in ours:
         _same(ours[name], expected[name], name)
     tables = [b for b in text.split("\n\n\n") if b.strip()]
