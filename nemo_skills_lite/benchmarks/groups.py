@@ -4,12 +4,15 @@
   stands for its members in ``GROUPS``; ``:N`` after a group applies to every member.
 - ``pack(costs, num_jobs)``: splits benchmarks into at most ``num_jobs`` bins of about equal cost
   (longest-processing-time-first), so 25 small benchmarks can run as a few jobs instead of 25.
+- ``estimate_costs(plan, data_dir)``: rows x seeds x ``tokens_to_generate`` per benchmark, from the
+  prepared files (the cost ``pack`` balances).
 
 The eval planner (``pipeline/eval_stages.py``) calls these; nothing here submits anything.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Mapping
 
 from nemo_skills_lite.utils.errors import NslError
@@ -58,3 +61,22 @@ def pack(costs: Mapping[str, float], num_jobs: int) -> list[list[str]]:
         bins[i].append(name)
         load[i] += costs[name]
     return [sorted(b, key=order.__getitem__) for b in bins if b]
+
+
+def estimate_costs(plan: list[tuple[str, int]], data_dir: str | os.PathLike | None = None) -> dict[str, float]:
+    """``[(name, seeds), ...]`` (``parse_benchmarks``' output) -> name -> rows x seeds x tokens_to_generate.
+
+    Reads only the prepared files' line counts; a benchmark not prepared yet is an error naming the
+    command that prepares it."""
+    from nemo_skills_lite.benchmarks import dataset_path, load
+
+    costs: dict[str, float] = {}
+    for name, seeds in plan:
+        path = dataset_path(name, data_dir)
+        if not path.is_file():
+            raise NslError(f"{name}: no prepared data at {path}; run `nsl prepare-benchmarks {name} "
+                           f"--output-dir {path.parent.parent}` first")
+        with open(path, "rb") as f:
+            rows = sum(1 for line in f if line.strip())
+        costs[name] = float(rows * seeds * int(load(name)["generation"].get("tokens_to_generate", 1)))
+    return costs

@@ -152,3 +152,16 @@ def test_docs_table_lists_every_benchmark():
         assert line is not None, f"docs/evaluation.md has no table row for {name}"
         assert spec["license"] in line and spec["eval_type"] in line, name
         assert ("offline" if spec["availability"] == "offline" else "hub only") in line, name
+
+
+def test_estimate_costs_from_prepared_files(tmp_path):
+    from nemo_skills_lite.benchmarks.groups import estimate_costs
+    from nemo_skills_lite.benchmarks.prepare import main
+
+    src = __import__("pathlib").Path(__file__).resolve().parents[2] / "data" / "benchmarks"
+    assert main(["amc23", "gsm8k", "--source-dir", str(src), "--output-dir", str(tmp_path)]) == 0
+    costs = estimate_costs([("amc23", 2), ("gsm8k", 1)], tmp_path)
+    assert costs == {"amc23": 40 * 2 * 32768, "gsm8k": 20 * 1 * 2048}
+    assert pack(costs, 2) == [["amc23"], ["gsm8k"]]
+    with pytest.raises(NslError, match="mmlu: no prepared data at .*run `nsl prepare-benchmarks mmlu"):
+        estimate_costs([("mmlu", 1)], tmp_path)
