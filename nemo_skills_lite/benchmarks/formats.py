@@ -242,8 +242,12 @@ def multichoice(row: dict) -> dict:
     if not options or not 0 <= idx < len(options) or len(options) > len(LETTERS):
         raise NslError(f"multichoice row: {len(options)} options and correct index {idx} do not fit "
                        f"(question {str(question)[:60]!r})")
-    return {"problem": mcq_problem(question, options), "expected_answer": LETTERS[idx],
-            "num_options": len(options), **meta}
+    out = {"problem": mcq_problem(question, options), "expected_answer": LETTERS[idx], "num_options": len(options),
+           **meta}
+    subset = row.get("category") or row.get("discipline")  # MMLU-Pro / SuperGPQA report per category too
+    if subset:
+        out["subset_for_metrics"] = subset
+    return out
 
 
 # ------------------------------------------------------------------ instruction following, judges

@@ -50,7 +50,8 @@ def test_multichoice_layouts():
     assert row == multichoice(dict(gpqa))  # the shuffle is fixed per question
     assert f"{row['expected_answer']}) right" in row["problem"]
     assert multichoice({"question": "q", "choices": ["a", "b"], "answer": 1})["expected_answer"] == "B"
-    assert multichoice({"question": "q", "options": ["a", "b", "c"], "answer": "C"})["expected_answer"] == "C"
+    pro = multichoice({"question": "q", "options": ["a", "b", "c"], "answer": "C", "category": "law"})
+    assert pro["expected_answer"] == "C" and pro["subset_for_metrics"] == "law"  # per-category sections
     assert multichoice({"question": "q", "options": ["x", "y"], "answer": "y", "answer_letter": "B"})["expected_answer"] == "B"
     arc = {"question": "q", "choices": {"text": ["a", "b"], "label": ["1", "2"]}, "answerKey": "2"}
     assert multichoice(arc)["expected_answer"] == "B"
