@@ -17,18 +17,19 @@ from typing import Any
 from nemo_skills_lite.utils.errors import NslError
 
 _BOXED = re.compile(r"\\boxed\s*\{\s*(?:\\text(?:bf)?\s*\{)?\s*\(?\s*([A-Pa-p])\s*\)?\s*\}?\s*\}")
-_ANSWER = re.compile(r"(?i)(?:final\s+)?answer\s*(?:is)?\s*[:：]?\s*\**\s*\(?\s*([A-P])\s*\)?(?![A-Za-z])")
+# "Answer: C", "answer is (d)": a lower-case letter only in parentheses ("the answer is a ..." is prose)
+_ANSWER = re.compile(r"(?i:(?:final\s+)?answer)\s*(?:is)?\s*[:：]?\s*\**\s*(?:\(\s*([A-Pa-p])\s*\)|([A-P]))(?![A-Za-z])")
 
 
 def extract_letter(text: str | None) -> str | None:
     """'... \\boxed{B}' -> 'B'; '... Answer: (C)' -> 'C'; the last one wins; else None."""
     if not text:
         return None
-    for pattern in (_BOXED, _ANSWER):
-        found = pattern.findall(text)
-        if found:
-            return found[-1].upper()
-    return None
+    boxed = _BOXED.findall(text)
+    if boxed:
+        return boxed[-1].upper()
+    found = _ANSWER.findall(text)
+    return "".join(found[-1]).upper() if found else None
 
 
 def _need(row: dict, keys: tuple[str, ...], where: str) -> None:

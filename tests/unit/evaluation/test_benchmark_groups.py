@@ -76,6 +76,8 @@ def test_extract_letter():
     assert extract_letter("I think (A)... The answer is (d)") == "D"
     assert extract_letter("Answer: \\boxed{\\text{(C)}}") == "C"
     assert extract_letter("no idea") is None and extract_letter(None) is None
+    assert extract_letter("The answer is a bit unclear; Answer: B") == "B"
+    assert extract_letter("the answer is a bit unclear") is None  # prose, not option (A)
     rows = [{"generation": "Answer: B", "expected_answer": "B"}, {}, {"generation": "x", "expected_answer": "A"}]
     assert grade_multichoice_rows(rows) == 1
     assert rows[2] == {"generation": "x", "expected_answer": "A", "predicted_answer": None, "symbolic_correct": False}
