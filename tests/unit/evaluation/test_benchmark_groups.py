@@ -96,7 +96,7 @@ def test_ifeval_row_errors():
 
 
 def test_ifeval_sentence_count_offline():
-    """Google's number_sentences checker works without NLTK's downloadable data."""
+    """number_sentences and capital_word_frequency (NLTK punkt) work without NLTK's downloadable data."""
     from nemo_skills_lite.evaluation.ifeval import grade_row
 
     row = {"prompt": "p", "instruction_id_list": ["length_constraints:number_sentences"],
@@ -106,6 +106,26 @@ def test_ifeval_sentence_count_offline():
     row["generation"] = "Dr. Smith came. He left."
     grade_row(row)
     assert row["strict_eval"]["follow_instruction_list"] == [False]
+    caps = {"prompt": "p", "instruction_id_list": ["change_case:capital_word_frequency"],
+            "kwargs": [{"capital_frequency": 2, "capital_relation": "at least"}], "generation": "THIS is VERY good"}
+    grade_row(caps)
+    assert caps["strict_eval"]["follow_instruction_list"] == [True]
+
+
+def test_punkt_tab_written_in_nltks_layout(tmp_path, monkeypatch):
+    import nltk
+    import nltk.tokenize.punkt as nltk_punkt
+
+    from nemo_skills_lite.evaluation.ifeval import write_punkt_tab
+
+    lang = write_punkt_tab(tmp_path)
+    assert sorted(p.name for p in lang.iterdir()) == ["abbrev_types.txt", "collocations.tab", "ortho_context.tab",
+                                                       "sent_starters.txt"]
+    monkeypatch.setattr(nltk.data, "path", [str(tmp_path)])  # only our folder: NLTK's own loader reads it
+    tok = nltk_punkt.PunktTokenizer("english")
+    assert tok.tokenize("Mr. Jones met Dr. Smith at 5 p.m. on Monday. They talked.") == [
+        "Mr. Jones met Dr. Smith at 5 p.m. on Monday.", "They talked."]
+    assert write_punkt_tab(tmp_path) == lang  # second call: already there
 
 
 def test_evalplus_check_compares_with_the_reference():
