@@ -1,8 +1,8 @@
 """Reading result files where a cluster keeps them (``summarize-results --cluster NAME``).
 
 - ``ssh_tunnel`` clusters: the seed files under a remote folder come back in one ``ssh HOST -- find |
-  tar`` stream (the system ``ssh`` client, as for Slurm commands: BatchMode, the tunnel's identity and
-  options) and are unpacked into a local folder; only ``output*.jsonl`` one or two levels down are
+  tar`` stream (the system ``ssh`` client, built as for Slurm commands: BatchMode, the tunnel's
+  identity, port, options, pre_command and shell) and are unpacked into a local folder; only ``output*.jsonl`` one or two levels down are
   copied, never anything else.
 - other clusters (local, or a login node on the shared filesystem): a job's path is mapped back to
   the host path behind the cluster's mounts and read in place.
@@ -23,10 +23,11 @@ PATTERN = "output*.jsonl"
 
 
 def ssh_argv(ssh: SshTunnel, command: str) -> list[str]:
-    target = f"{ssh.user}@{ssh.host}" if ssh.user else ssh.host
-    ident = ["-i", ssh.identity] if ssh.identity else []
-    opts = [a for o in ssh.options for a in ("-o", o)]
-    return ["ssh", "-o", "BatchMode=yes", *opts, *ident, target, "--", command]
+    """``ssh ... -- sh -c COMMAND`` built exactly as for Slurm commands (identity, port, options,
+    pre_command, shell: one implementation, ``Slurm._argv``)."""
+    from nemo_skills_lite.cluster.slurm import Slurm
+
+    return Slurm(ssh)._argv(["sh", "-c", command])  # noqa: SLF001 - the one place ssh argv are built
 
 
 def fetch_results(ssh: SshTunnel, remote_dir: str, dest: Path, *, timeout: float = 600) -> int:
