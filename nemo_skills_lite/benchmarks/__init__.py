@@ -120,3 +120,15 @@ def parse_benchmarks(arg: str) -> list[tuple[str, int]]:
 def dataset_path(name: str, data_dir: str | os.PathLike | None = None) -> Path:
     spec = load(name)
     return Path(data_dir or default_data_dir()) / spec["name"] / spec["dataset_file"]
+
+
+MATH_JUDGE = {"prompt_config": "judge/math", "generation_type": "math_judge"}
+
+
+def judge_for(spec: dict[str, Any]) -> dict[str, str] | None:
+    """The LLM judge stage ``eval(judge_model=...)`` adds for this benchmark: the benchmark's own
+    ``judge`` (with ``generation_type`` defaulting to math_judge), else the math judge for math
+    benchmarks, else None (code, multiple choice, IFEval and answer-judge are graded without a judge)."""
+    if spec.get("judge"):
+        return {**MATH_JUDGE, **spec["judge"]}
+    return dict(MATH_JUDGE) if spec["eval_type"] == "math" else None

@@ -188,3 +188,14 @@ def test_estimate_costs_from_prepared_files(tmp_path):
     assert pack(costs, 2) == [["amc23"], ["gsm8k"]]
     with pytest.raises(NslError, match="mmlu: no prepared data at .*run `nsl prepare-benchmarks mmlu"):
         estimate_costs([("mmlu", 1)], tmp_path)
+
+
+def test_judge_for():
+    from nemo_skills_lite.benchmarks import judge_for, load
+
+    assert judge_for(load("omni-math")) == {"prompt_config": "judge/math", "generation_type": "math_judge"}
+    assert judge_for(load("gsm8k"))["generation_type"] == "math_judge"
+    assert [n for n in available() if judge_for(load(n)) is None] == [
+        n for n in available() if load(n)["eval_type"] != "math"]
+    custom = {**load("gsm8k"), "judge": {"prompt_config": "judge/other"}}
+    assert judge_for(custom) == {"prompt_config": "judge/other", "generation_type": "math_judge"}
