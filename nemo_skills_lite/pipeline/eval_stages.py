@@ -62,8 +62,9 @@ def plan_eval(a: EvalArgs, ctx: Any) -> list[Node]:
                  f"++eval_type={spec['eval_type']} {spec.get('eval_args', '')}").strip()
         nodes.append(plan_run_cmd_node(_cmd_args(cmd_opts, grade_exp, gen_exp, f"{out}/logs"), grade, cfg))
         graders.append(grade_exp)
-        if a.judge_model and spec["eval_type"] == "math":
-            nodes.append(judge_node(a, gen_opts, name, out, f"{results}/{name}-judge", seeds, grade_exp, cfg))
+        judge = benchmarks.judge_for(spec) if a.judge_model else None
+        if judge:  # the benchmark's own judge, else the math judge for math sets
+            nodes.append(judge_node(a, gen_opts, name, out, f"{results}/{name}-judge", seeds, grade_exp, cfg, judge))
             graders.append(f"{expname}-{name}-judge")
             names.append(f"{name}-judge")
     summary = (f"python -m nemo_skills_lite.evaluation.summarize {shlex.quote(results)} "
@@ -94,9 +95,9 @@ def _check_data(plan: list, data_dir: str, split: str, cfg: ClusterConfig) -> No
 
 
 def judge_node(a: EvalArgs, gen_opts: dict[str, Any], name: str, graded: str, out: str, seeds: int, after: str,
-               cfg: ClusterConfig) -> Node:
-    """LLM judge of the graded answers (math_judge) into ``<bench>-judge/``: the summary reports it as
-    its own row set (judge_correct) beside the symbolic grades."""
+               cfg: ClusterConfig, judge: dict[str, str]) -> Node:
+    """LLM judge of the graded answers (``benchmarks.judge_for``: generation type, prompt) into ``<bench>-judge/``:
+    the summary reports it as its own row set (judge_correct) beside the symbolic grades."""
     from nemo_skills_lite.pipeline.cli import plan_generate_node
 
     if a.judge_server_type:
@@ -106,7 +107,8 @@ def judge_node(a: EvalArgs, gen_opts: dict[str, Any], name: str, graded: str, ou
         server = dict(model=a.judge_model, server_address=a.server_address)
     else:
         raise NslError("eval: judge_model needs judge_server_type (a server to start) or server_address")
-    judge = GenerateArgs(**{**gen_opts, **server, "generation_type": "math_judge", "input_dir": graded,
+    args = GenerateArgs(**{**gen_opts, **server, "generation_type": judge["generation_type"], "input_dir": graded,
                             "output_dir": out, "expname": f"{a.expname or 'eval'}-{name}-judge",
                             "run_after": after, "num_random_seeds": seeds, "log_dir": None})
-    return plan_generate_node(judge, [], cfg)
+    prompt = [f"++prompt_config={judge['prompt_config']}"] if judge.get("prompt_config") else []
+    return plan_generate_node(args, prompt, cfg)
