@@ -40,7 +40,8 @@ def run_recipe(script: str, cluster: str, *args: str, timeout: float = 180) -> s
 def wait_all(cluster: str, stages: list[str], timeout: float = 900) -> None:
     """Every stage of the recipe finished (the last one is waited for first: it runs after all others)."""
     assert wait(stages[-1], cluster, timeout=timeout, poll_s=1.0) == "finished", stages[-1]
-    assert [wait(name, cluster, timeout=10) for name in stages] == ["finished"] * len(stages)
+    # stages on parallel branches (C++ beside Python, say) may still be finishing: same deadline for each
+    assert [wait(name, cluster, timeout=timeout, poll_s=1.0) for name in stages] == ["finished"] * len(stages)
 
 
 def slurm_job_states(registry_dir: Path, stages: list[str], timeout: float = 120) -> set[str]:
