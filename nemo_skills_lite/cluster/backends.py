@@ -13,13 +13,14 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from typing import Protocol
 from pathlib import Path
+from typing import Protocol
 
 from nemo_skills_lite.cluster import local_state
 from nemo_skills_lite.cluster.config import ClusterConfig
 from nemo_skills_lite.cluster.sbatch import ArraySlice, render_sbatch
 from nemo_skills_lite.cluster.slurm import TERMINAL, Slurm
+from nemo_skills_lite.runtime import paths
 from nemo_skills_lite.runtime.spec import StageSpec
 from nemo_skills_lite.utils.errors import NslError
 from nemo_skills_lite.utils.io import atomic_write_text
@@ -91,7 +92,7 @@ class SlurmBackend:
                 else:
                     dep = "afterany:" + ":".join(sub.levels[level - 1])
                 script = render_sbatch(stage, self.cfg, sl, dependency=dep, code_dir=code_dir_of(stage))
-                path = Path(stage.host_log_dir or stage.log_dir) / ".nsl" / "scripts" / f"{stage.stage_id}-L{level}-{i}.sbatch"
+                path = paths.script_path(stage.host_log_dir or stage.log_dir, stage.stage_id, level, i)
                 atomic_write_text(path, script)
                 sub.scripts.append(str(path))
                 if dry_run:
@@ -151,10 +152,10 @@ class LocalBackend:
         args = {"spec": stage.spec_path, "units": units, "after": [a.removeprefix("local:") for a in after],
                 "dep_type": self.cfg.dependency_type, "cpus": cpus, "gpus": self.gpus(),
                 "signal_before_s": self.cfg.signal_before_timeout_s}
-        args_path = str(Path(state).with_suffix(".args.json"))
+        args_path = local_state.args_path(state)
         atomic_write_text(args_path, json.dumps(args))
         atomic_write_text(state, json.dumps({"stage": "PENDING", "units": {str(u): "PENDING" for u in units}}))
-        with open(Path(stage.log_dir) / f"{stage.stage_id}-runner.log", "ab") as log:
+        with open(paths.runner_log(stage.log_dir, stage.stage_id), "ab") as log:
             proc = subprocess.Popen([sys.executable, "-m", "nemo_skills_lite.cluster.local", args_path],
                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                     cwd=code_dir_of(stage), env={**os.environ, **_pythonpath(stage)})

@@ -14,6 +14,7 @@ import json
 import socket
 from pathlib import Path
 
+from nemo_skills_lite.runtime import paths
 from nemo_skills_lite.runtime.markers import is_done
 from nemo_skills_lite.runtime.spec import StageSpec
 
@@ -21,7 +22,7 @@ FINISHED = {"COMPLETED", "FAILED", "TIMEOUT", "CANCELLED"}
 
 
 def state_path(spec: StageSpec) -> str:
-    return str(Path(spec.log_dir) / ".nsl" / f"{spec.stage_id}.state.json")
+    return str(paths.state_path(spec.log_dir, spec.stage_id))
 
 
 def args_path(state: str) -> str:

@@ -17,14 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from nemo_skills_lite.runtime.markers import mark_done
+from nemo_skills_lite.runtime.paths import async_path  # noqa: F401 (re-exported)
 from nemo_skills_lite.utils.errors import NslError
 from nemo_skills_lite.utils.io import atomic_write_jsonl
 
 POSITION_KEY = "_async_position"
-
-
-def async_path(output_file: str | os.PathLike) -> Path:
-    return Path(f"{os.fspath(output_file)}-async")
 
 
 class AsyncOutput:

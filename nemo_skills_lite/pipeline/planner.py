@@ -21,9 +21,11 @@ from nemo_skills_lite.cluster.sbatch import CODE_MOUNT
 from nemo_skills_lite.configs import TASKS
 from nemo_skills_lite.configs.generation import SERVER_TYPES
 from nemo_skills_lite.pipeline.options import CommonArgs, GenerateArgs, RunCmdArgs, ServerArgs, parse_ids
+from nemo_skills_lite.runtime.paths import command_marker
 from nemo_skills_lite.runtime.spec import MergeSpec, ServerSpec, StageSpec, UnitSpec
 from nemo_skills_lite.utils.errors import NslError
 from nemo_skills_lite.utils.overrides import check_key, parse_overrides, split_override, valid_keys
+
 
 @dataclass(frozen=True)
 class Env:
@@ -257,7 +259,7 @@ def plan_run_cmd(a: RunCmdArgs, cmd: str, cfg: ClusterConfig, env: Env, default_
     server = server_spec(a, cfg, where)
     log_dir = user_path(a.log_dir or default_log_dir, cfg, "log_dir")
     key = hashlib.sha1(cmd.encode()).hexdigest()[:12]
-    unit = UnitSpec(index=0, command=cmd, marker=str(Path(log_dir) / ".nsl" / f"run_cmd-{key}"))
+    unit = UnitSpec(index=0, command=cmd, marker=str(command_marker(log_dir, key)))
     cfg.check_mounted({"log_dir": log_dir})
     return base_stage("run_cmd", a, cfg, env, log_dir, [unit], server, a.with_sandbox, a.num_nodes, a.num_gpus,
                       a.container or "nemo-skills")

@@ -12,6 +12,7 @@ from nemo_skills_lite.cluster.backends import backend_for
 from nemo_skills_lite.cluster.config import ClusterConfig, load_cluster_config
 from nemo_skills_lite.pipeline.registry import Registry, registry_root
 from nemo_skills_lite.pipeline.submission import pick_state, stage_status, unit_finished, unit_job_states
+from nemo_skills_lite.runtime.paths import async_path, done_path
 from nemo_skills_lite.utils.errors import NslError
 
 
@@ -25,13 +26,13 @@ def _records(expname: str, cluster: str | None, config_dir: str | None) -> tuple
 
 
 def _rows_done(marker: str) -> str:
-    done = Path(f"{marker}.done")
+    done = done_path(marker)
     if done.exists():
         try:
             return str(json.loads(done.read_text()).get("rows", "done"))
         except json.JSONDecodeError:
             return "done"
-    partial = Path(f"{marker}-async")
+    partial = async_path(marker)
     if partial.exists():
         with partial.open("rb") as f:
             return f"{sum(1 for _ in f)} (partial)"

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import uuid
@@ -25,6 +24,7 @@ from nemo_skills_lite.cluster.config import ClusterConfig, Mount
 from nemo_skills_lite.cluster.slurm import TERMINAL
 from nemo_skills_lite.pipeline.registry import Registry, StageRecord, registry_root
 from nemo_skills_lite.runtime.markers import clear_done, is_done
+from nemo_skills_lite.runtime.paths import async_path
 from nemo_skills_lite.runtime.spec import StageSpec
 from nemo_skills_lite.utils.errors import NslError
 
@@ -201,8 +201,7 @@ def clear_outputs(p: Prepared) -> None:
         clear_done(u["marker"])
         if u["merge"]:
             clear_done(u["merge"]["output"])
-        if os.path.exists(f"{u['marker']}-async"):
-            os.unlink(f"{u['marker']}-async")
+        async_path(u["marker"]).unlink(missing_ok=True)
 
 
 def submit_prepared(p: Prepared, after: list[str], *, throttle: int | None, dry: bool) -> StageRecord | None:

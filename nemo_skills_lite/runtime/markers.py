@@ -8,13 +8,9 @@ from __future__ import annotations
 import json
 import os
 import time
-from pathlib import Path
 
+from nemo_skills_lite.runtime.paths import done_path  # noqa: F401 (re-exported)
 from nemo_skills_lite.utils.io import atomic_write_text
-
-
-def done_path(output: str | os.PathLike) -> Path:
-    return Path(f"{os.fspath(output)}.done")
 
 
 def is_done(output: str | os.PathLike) -> bool:

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from nemo_skills_lite.runtime.markers import is_done, mark_done
+from nemo_skills_lite.runtime.paths import async_path
 from nemo_skills_lite.runtime.spec import MergeSpec
 from nemo_skills_lite.utils.io import atomic_write_jsonl, read_jsonl
 
@@ -38,7 +39,7 @@ def merge_if_complete(spec: MergeSpec, *, remove_chunks: bool = True) -> bool:
         mark_done(out, rows=n, chunks=len(spec.chunk_outputs))
         if remove_chunks:
             for chunk in spec.chunk_outputs:
-                for p in (chunk, f"{chunk}-async"):
+                for p in (chunk, str(async_path(chunk))):
                     if os.path.exists(p):
                         os.unlink(p)
         return True

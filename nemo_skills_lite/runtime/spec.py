@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nemo_skills_lite.runtime import paths
+
 SPEC_VERSION = 1
 
 
@@ -90,11 +92,11 @@ class StageSpec:
 
     @property
     def spec_path(self) -> str:
-        return str(Path(self.log_dir) / ".nsl" / f"{self.stage_id}.json")
+        return str(paths.spec_path(self.log_dir, self.stage_id))
 
     @property
     def host_spec_path(self) -> str:
-        return str(Path(self.host_log_dir or self.log_dir) / ".nsl" / f"{self.stage_id}.json")
+        return str(paths.spec_path(self.host_log_dir or self.log_dir, self.stage_id))
 
     def to_json(self) -> str:
         # one line through json's C encoder, no deep copies: a 1024-unit spec is written in milliseconds

@@ -27,6 +27,7 @@ from typing import Callable
 
 from nemo_skills_lite.runtime.markers import is_done, mark_done
 from nemo_skills_lite.runtime.merge import merge_if_complete
+from nemo_skills_lite.runtime.paths import rdv_dir
 from nemo_skills_lite.runtime.spec import StageSpec, UnitSpec
 
 EXIT_INTERRUPTED = 75  # the client was signalled (time limit / cancel); the next chained job resumes
@@ -95,7 +96,7 @@ class Job:
     def __init__(self, spec: StageSpec, unit: UnitSpec, attempt: int) -> None:
         self.spec, self.unit, self.attempt = spec, unit, attempt
         key = os.environ.get("SLURM_ARRAY_JOB_ID", os.environ.get("SLURM_JOB_ID", os.environ.get("NSL_JOB_KEY", "x")))
-        self.rdv = Path(spec.log_dir) / ".nsl" / "rdv" / f"{spec.stage_id}-u{unit.index}-a{attempt}-{key}"
+        self.rdv = rdv_dir(spec.log_dir, spec.stage_id, unit.index, attempt, key)
         self.logs = f"{spec.log_dir}/{spec.stage_id}-L{attempt}-u{unit.index}"
         self.server_proc: subprocess.Popen | None = None  # set when this process launched the server (local)
         self.command_started = False

@@ -9,6 +9,7 @@ from nemo_skills_lite.utils.errors import NslError
 
 SHIPPED = {
     "generic/math": {"problem"},
+    "generic/default": {"prompt"},
     "generic/codegen": {"question"},
     "generic/science-mcq": {"problem"},
     "judge/math": {"problem", "predicted_answer", "expected_answer"},
