@@ -83,21 +83,28 @@ class RowIndex:
     def __init__(self, path: Path, count: int, index_file: Path | None) -> None:
         self.path, self.count, self.index_file = path, count, index_file
 
-    def offset(self, row: int) -> int | None:
-        """Byte offset where row ``row`` starts; None for ``row >= count`` (read to the end of the file)."""
-        if row >= self.count:
-            return None
+    def span(self, start: int, end: int) -> tuple[int, int | None]:
+        """Byte offsets where rows ``start`` and ``end`` begin (None: the end of the file), ``start < end``."""
+        want = [r for r in (start, end) if r < self.count]
+        found: dict[int, int] = {}
         if self.index_file is not None:
             with open(self.index_file, "rb") as f:
-                f.seek(HEADER.size + 8 * row)
-                return struct.unpack("<Q", f.read(8))[0]
-        seen = 0
-        with open(self.path, "rb") as f:  # no stored index: a second streaming pass
-            for offs in _row_offsets(f):
-                if seen + len(offs) > row:
-                    return offs[row - seen]
-                seen += len(offs)
-        raise NslError(f"{self.path} changed while it was being read (row {row} of {self.count} is gone)")
+                for r in want:
+                    f.seek(HEADER.size + 8 * r)
+                    found[r] = struct.unpack("<Q", f.read(8))[0]
+        elif want:
+            seen = 0
+            with open(self.path, "rb") as f:  # no stored index: a second streaming pass, up to the chunk's end
+                for offs in _row_offsets(f):
+                    for r in want:
+                        if seen <= r < seen + len(offs):
+                            found[r] = offs[r - seen]
+                    seen += len(offs)
+                    if len(found) == len(want):
+                        break
+        if len(found) != len(want):
+            raise NslError(f"{self.path} changed while it was being read (it has fewer than {self.count} rows)")
+        return found[start], found.get(end)
 
 
 def _stat_key(path: Path) -> tuple[int, int]:
@@ -211,8 +218,7 @@ def read_rows(path: str | os.PathLike, start: int, end: int, index: RowIndex) ->
     path = Path(path)
     if start >= end:
         return []
-    lo, hi = index.offset(start), index.offset(end)
-    assert lo is not None
+    lo, hi = index.span(start, end)
     rows: list[dict[str, Any]] = []
     with open(path, "rb") as f:
         f.seek(lo)
