@@ -221,3 +221,36 @@ def test_generate_job_uses_the_index(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert f"{len(old_chunk(inp, 4, 3, 801))} rows would be processed" in r.stdout
     assert (tmp_path / ".in.jsonl.nsl-index").exists()
+
+
+def _poisoned(path: Path, n: int, num_chunks: int, chunk_id: int) -> list[dict]:
+    """Rows outside the chunk are not JSON: a job that parses any of them fails."""
+    start, end = chunk_bounds(n, num_chunks, chunk_id)
+    good = [{"id": i, "problem": f"p{i}", "expected_answer": "1", "predicted_answer": "1"} for i in range(start, end)]
+    with path.open("w") as f:
+        for i in range(n):
+            f.write(json.dumps(good[i - start]) + "\n" if start <= i < end else f"broken {i}\n")
+    return good
+
+
+def test_verify_code_job_reads_only_its_slice(tmp_path: Path) -> None:
+    good = _poisoned(tmp_path / "in.jsonl", 1000, 7, 4)
+    out = tmp_path / "out" / "output-rs0_chunk_4.jsonl"
+    r = subprocess.run([sys.executable, "-m", "nemo_skills_lite.code_execution.verify_task",
+                        f"++input_file={tmp_path / 'in.jsonl'}", f"++output_file={out}", "++num_chunks=7",
+                        "++chunk_id=4"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert list(read_jsonl(out)) == good  # rows without tests pass through unlabeled: no sandbox needed
+
+
+def test_math_judge_job_reads_only_its_slice(tmp_path: Path) -> None:
+    """Every row of the slice is decided without the LLM (predicted == expected), so no server is needed."""
+    (tmp_path / "gen").mkdir()
+    good = _poisoned(tmp_path / "gen" / "output-rs3.jsonl", 1000, 7, 6)
+    r = subprocess.run([sys.executable, "-m", "nemo_skills_lite.inference.math_judge",
+                        f"++input_dir={tmp_path / 'gen'}", f"++output_dir={tmp_path / 'judged'}", "++random_seed=3",
+                        "++num_chunks=7", "++chunk_id=6", "++server.base_url=http://127.0.0.1:9",
+                        "++server.model=none"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    got = list(read_jsonl(tmp_path / "judged" / "output-rs3.jsonl"))
+    assert [g["id"] for g in got] == [g["id"] for g in good] and all(g["judgement_correct"] for g in got)
