@@ -179,18 +179,19 @@ def row_index(path: str | os.PathLike, fallback_dir: str | os.PathLike | None = 
         except OSError:
             pass  # no flock on this file system: every job builds the same bytes, the last rename wins
         key = _stat_key(path)
-        for place in places:
+        for place in places:  # built by the job we waited for?
             count = _valid(place, key)
             if count is not None:
                 return RowIndex(path, count, place)
+        for place in places:
             try:
                 place.parent.mkdir(parents=True, exist_ok=True)
                 return RowIndex(path, _build(path, place, key), place)
             except PermissionError:
                 continue
             except OSError as e:
-                if e.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):  # these: try the next place
-                    raise
+                if e.errno not in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT):
+                    raise  # only a place we cannot write to (read-only, no permission, full) moves on
     count = sum(len(offs) for offs in _streaming_offsets(path))
     return RowIndex(path, count, None)
 
