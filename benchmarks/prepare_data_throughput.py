@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """prepare_data throughput on synthetic OpenCodeReasoning-shaped rows with the OCR filter set.
 
-    python benchmarks/prepare_data_throughput.py --rows 736712 [--baseline-rows 100000] [--workdir DIR]
+    python benchmarks/prepare_data_throughput.py --rows 736712 [--baseline-rows N] [--workdir DIR]
 
 Generates rows like OCR's R1 generations (``<think>`` reasoning with log-normal length, an answer
 with a final ```python or ```cpp block; a few % truncated, missing tags, code in the reasoning,
@@ -9,9 +9,12 @@ syntax errors, duplicates), then runs side by side, each in its own process with
 RSS sampled:
   - streaming  : prepare_data (this project) with one worker per core
   - streaming-1: prepare_data with one worker (in-process)
-  - in-memory  : the NeMo-Skills shape (read every row into a list, filter, shuffle, write) on
-                 --baseline-rows rows, the same filter functions
-Prints a table with rows/s, peak RSS and ratios vs in-memory.
+  - in-memory  : the NeMo-Skills shape (read every row into a list, filter, shuffle, write), the same
+                 filter functions, on the same rows (--baseline-rows only to shrink it on a small machine:
+                 it needs ~5.7 KB of RAM a row)
+  - floor      : read, json-decode, json-encode and write every row, nothing else (one process): the
+                 limit for any single-process implementation that parses its input and writes JSONL
+Prints a table with rows/s, CPU s, peak RSS and ratios vs in-memory and vs the floor.
 """
 
 from __future__ import annotations
@@ -116,6 +119,16 @@ def in_memory(inp: str, out: str) -> int:
     return len(rows)
 
 
+def floor(inp: str, out: str) -> int:
+    """The least any one-process JSONL-to-JSONL pass does: decode and encode every row, no filters."""
+    n = 0
+    with open(inp, encoding="utf-8") as f, open(out, "w", encoding="utf-8") as w:
+        for line in f:
+            w.write(json.dumps(json.loads(line), ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
 def measure(cmd: list[str]) -> tuple[float, float, float, str]:
     """Run cmd; return (wall seconds, CPU seconds of the whole tree, peak tree RSS in MB, stderr tail).
 
@@ -158,22 +171,29 @@ def measure(cmd: list[str]) -> tuple[float, float, float, str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=736_712)
-    ap.add_argument("--baseline-rows", type=int, default=100_000)
+    ap.add_argument("--baseline-rows", type=int, default=None, help="in-memory baseline rows (default: --rows)")
     ap.add_argument("--workdir", default="/tmp/nsl-bench-prepare")
     ap.add_argument("--workers", type=int, default=0, help="streaming workers (0 = one per core)")
     ap.add_argument("--keep", action="store_true", help="keep the generated data")
     ap.add_argument("--_in_memory", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--_floor", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args._in_memory:
         print(in_memory(*args._in_memory))
         return 0
+    if args._floor:
+        print(floor(*args._floor))
+        return 0
+    args.baseline_rows = args.baseline_rows or args.rows
     wd = Path(args.workdir)
     wd.mkdir(parents=True, exist_ok=True)
     big, small = wd / f"ocr-{args.rows}.jsonl", wd / f"ocr-{args.baseline_rows}.jsonl"
     t0 = time.perf_counter()
     if not big.exists():
         generate(big, args.rows)
-    if not small.exists():
+    if args.baseline_rows == args.rows:
+        small = big
+    elif not small.exists():
         generate(small, args.baseline_rows)
     size_mb = big.stat().st_size / 2**20
     print(f"data: {args.rows} rows, {size_mb:.0f} MB ({size_mb * 2**20 / args.rows / 1024:.1f} KB/row); "
@@ -188,6 +208,7 @@ def main() -> int:
          prep + [f"++input_files={big}", f"++output_path={wd / 'out-stream1.jsonl'}", "++workers=1"]),
         ("in-memory baseline", args.baseline_rows,
          [py, __file__, "--_in_memory", str(small), str(wd / "out-mem.jsonl")]),
+        ("floor: parse + write only", args.rows, [py, __file__, "--_floor", str(big), str(wd / "out-floor.jsonl")]),
     ]
     results = []
     for name, n, cmd in runs:
@@ -195,15 +216,19 @@ def main() -> int:
         results.append((name, n, secs, cpu, peak))
         print(f"  {name}: {n} rows in {secs:.1f}s ({cpu:.1f} CPU s), peak RSS {peak:.0f} MB  [{tail[:160]}]",
               flush=True)
-    _, bn, bsecs, bcpu, bpeak = results[-1]
+    _, bn, bsecs, bcpu, bpeak = results[2]
+    _, fn, fsecs, fcpu, _ = results[3]
     load = os.getloadavg()
     print(f"\nload average during the run (1/5/15 min): {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} on {os.cpu_count()} cores")
     print("| variant | rows | wall s | rows/s | CPU s | rows/CPU-s | peak RSS MB | rows/s vs in-memory | "
-          "rows/CPU-s vs in-memory | peak RSS vs in-memory at same rows (linear) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "rows/CPU-s vs in-memory | peak RSS vs in-memory at same rows | rows/CPU-s vs floor |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, n, secs, cpu, peak in results:
         print(f"| {name} | {n} | {secs:.1f} | {n / secs:,.0f} | {cpu:.1f} | {n / cpu:,.0f} | {peak:.0f} | "
-              f"{(n / secs) / (bn / bsecs):.2f}x | {(n / cpu) / (bn / bcpu):.2f}x | {peak / (bpeak / bn * n):.2f}x |")
+              f"{(n / secs) / (bn / bsecs):.2f}x | {(n / cpu) / (bn / bcpu):.2f}x | {peak / (bpeak / bn * n):.2f}x | "
+              f"{(n / cpu) / (fn / fcpu):.2f}x |")
+    if bn != args.rows:
+        print(f"(in-memory baseline on {bn} rows: its peak RSS ratio is scaled linearly to the row count)")
     if not args.keep:
         for p in wd.glob("*.jsonl"):
             p.unlink()

@@ -23,11 +23,11 @@ from collections import Counter
 from typing import Any
 
 from nemo_skills_lite.configs.verification import VerifyCodeConfig
-from nemo_skills_lite.inference.generate import EXIT_INTERRUPTED, chunk_bounds
+from nemo_skills_lite.inference.generate import EXIT_INTERRUPTED
 from nemo_skills_lite.inference.resume import AsyncOutput
 from nemo_skills_lite.runtime.markers import is_done
 from nemo_skills_lite.utils.errors import NslError, run_main
-from nemo_skills_lite.utils.io import read_jsonl
+from nemo_skills_lite.utils.line_index import load_chunk
 from nemo_skills_lite.utils.overrides import parse_overrides
 from nemo_skills_lite.utils.progress import Progress
 
@@ -91,10 +91,8 @@ def run(cfg: VerifyCodeConfig) -> int:
     if is_done(cfg.output_file):
         print(f"[verify_code] {cfg.output_file} is already done (marker exists); nothing to do")
         return 0
-    rows = list(read_jsonl(cfg.input_file))
-    rows = rows[: cfg.max_samples] if cfg.max_samples >= 0 else rows
-    start, end = chunk_bounds(len(rows), cfg.num_chunks, cfg.chunk_id)
-    rows = rows[start:end]
+    rows = load_chunk(cfg.input_file, cfg.num_chunks, cfg.chunk_id, cfg.max_samples,  # only this chunk's bytes
+                      fallback_dir=os.path.dirname(os.path.abspath(cfg.output_file)))
     out = AsyncOutput(cfg.output_file)
     todo = [p for p in range(len(rows)) if p not in out.open(len(rows))]
     print(f"[verify_code] {len(rows)} rows, {len(rows) - len(todo)} already done, {len(todo)} to go -> "

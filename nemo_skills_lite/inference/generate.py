@@ -16,7 +16,6 @@ User tasks (``generation_module``) subclass ``GenerationTask`` and override hook
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import signal
 import sys
@@ -33,6 +32,7 @@ from nemo_skills_lite.inference.soft_fail import failed_row_fields, is_context_e
 from nemo_skills_lite.runtime.markers import is_done
 from nemo_skills_lite.utils.errors import NslError
 from nemo_skills_lite.utils.io import read_jsonl
+from nemo_skills_lite.utils.line_index import chunk_bounds, load_chunk  # noqa: F401 - chunk_bounds re-exported
 from nemo_skills_lite.utils.overrides import parse_overrides
 from nemo_skills_lite.utils.progress import Progress
 
@@ -43,14 +43,6 @@ EXIT_INTERRUPTED = 75  # EX_TEMPFAIL: stopped early on purpose; rerun to continu
 
 class Interrupted(Exception):
     pass
-
-
-def chunk_bounds(n: int, num_chunks: int | None, chunk_id: int | None) -> tuple[int, int]:
-    """Contiguous, balanced chunks: [start, end) of chunk ``chunk_id`` out of ``num_chunks``."""
-    if num_chunks is None or chunk_id is None:
-        return 0, n
-    size = math.ceil(n / num_chunks) if n else 0
-    return min(n, chunk_id * size), min(n, (chunk_id + 1) * size)
 
 
 class GenerationTask:
@@ -69,11 +61,12 @@ class GenerationTask:
 
     # ---- hooks -------------------------------------------------------------------------------
     def load_data(self) -> list[dict[str, Any]]:
-        rows = list(read_jsonl(self.cfg.input_file))
-        if self.cfg.max_samples >= 0:
-            rows = rows[: self.cfg.max_samples]
-        start, end = chunk_bounds(len(rows), self.cfg.num_chunks, self.cfg.chunk_id)
-        return rows[start:end]
+        """This job's rows: ``rows[:max_samples]``, then chunk ``chunk_id`` of ``num_chunks``. Only the chunk's
+        bytes are read, through a row index stored beside the input (or in the output dir): see
+        utils/line_index.py."""
+        cfg = self.cfg
+        fallback = os.path.dirname(os.path.abspath(cfg.output_file)) if cfg.output_file else None
+        return load_chunk(cfg.input_file, cfg.num_chunks, cfg.chunk_id, cfg.max_samples, fallback_dir=fallback)
 
     def preprocess_data(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return rows
