@@ -122,11 +122,17 @@ def _limits(chk: Checker, base) -> dict:  # noqa: ANN001 - a Limits
     return dataclasses.replace(base, time_limit=chk.time_limit, memory_limit_mb=chk.memory_limit_mb).worker_request()
 
 
+def _request(worker, req: dict, timeout) -> dict:  # noqa: ANN001
+    """One request; a worker that died (and was restarted) gets one more try."""
+    r = worker.request(req, timeout=timeout(req))
+    return worker.request(req, timeout=timeout(req)) if "infra_error" in r else r
+
+
 def _compile(chk: Checker, worker, base_limits, timeout) -> tuple[bool, str]:  # noqa: ANN001
     req = {"op": "run", "kind": "exec", "keep_job": True, "limits": base_limits.worker_request(compile_step=True),
            "files": {"checker.cpp": chk.source, "testlib.h": _testlib_h()},
            "argv": ["/usr/bin/g++", "-std=c++17", "-O2", "-s", "-pipe", "-o", BIN, "checker.cpp"]}
-    r = worker.request(req, timeout=timeout(req))
+    r = _request(worker, req, timeout)
     if "infra_error" in r:
         raise RuntimeError(f"sandbox: {r['infra_error']}")
     if r.get("exit") != 0 or r.get("timed_out"):
@@ -156,7 +162,7 @@ def prepare(chk: Checker, worker, base_limits, timeout) -> str | None:  # noqa: 
     req = {"op": "run", "kind": "exec", "keep_job": True, "limits": base_limits.worker_request(compile_step=True),
            "files": {"checker.b64": built[1]},
            "argv": ["/usr/bin/sh", "-c", f"/usr/bin/base64 -d checker.b64 > {BIN} && chmod 700 {BIN}"]}
-    r = worker.request(req, timeout=timeout(req))
+    r = _request(worker, req, timeout)
     if r.get("exit") != 0:
         raise RuntimeError(f"sandbox: could not install the checker ({r.get('infra_error') or r.get('stderr', '')[:200]})")
     return None
