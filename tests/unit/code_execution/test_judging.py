@@ -188,3 +188,14 @@ def test_evalplus_check_uses_evalplus_tolerance():
     exec(exact["test_setup_code"], ns)
     with pytest.raises(AssertionError):
         exec(exact["test"], ns)
+
+
+def test_cli_names_file_and_line_of_a_bad_checker(tmp_path):
+    from nemo_skills_lite.code_execution import cli
+
+    src = tmp_path / "rows.jsonl"
+    src.write_text('{"code": "x", "tests": [{"input": "", "output": ""}]}\n\n'
+                   '{"code": "x", "tests": [{"input": "", "output": ""}], "checker": {"language": "rust", "source": "x"}}\n')
+    with pytest.raises(NslError, match=re.escape(f"{src}:3: checker: language 'rust' is not valid")):
+        cli.main([str(src), str(tmp_path / "out.jsonl")])
+    assert not (tmp_path / "out.jsonl").exists()  # nothing written
