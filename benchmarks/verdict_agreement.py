@@ -278,6 +278,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=10_000, help="problems per source (default: all)")
     ap.add_argument("--workers", type=int, default=3)
     ap.add_argument("--write-sample", default=None, help="write the programs with official verdicts (jsonl)")
+    ap.add_argument("--disagreements", default=None, help="write every disagreement to this file")
     ap.add_argument("--official-worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.official_worker:
@@ -291,6 +292,8 @@ def main() -> None:
     text, diffs = table(recs, official, ours)
     print(text)
     print(f"\n{len(diffs)} disagreements" + ("".join(f"\n  {d}" for d in diffs[:50])))
+    if args.disagreements:
+        Path(args.disagreements).write_text("\n".join(diffs) + "\n")
     if args.write_sample:
         with open(args.write_sample, "w") as f:
             for r in recs:

@@ -305,7 +305,8 @@ def _evalplus(row: dict) -> dict:
     atol = row.get("atol", 0)
     if isinstance(atol, bool) or not isinstance(atol, (int, float)) or atol < 0:
         raise ConventionError(f"key 'atol' must be a number >= 0, got {atol!r}")
-    out = {k: v for k, v in row.items() if k not in ("inputs", "expected", "reference_code", "atol")}
+    # entry_point goes into the test call only (a row's entry_point + "def check" means HumanEval's check())
+    out = {k: v for k, v in row.items() if k not in ("inputs", "expected", "reference_code", "atol", "entry_point")}
     out["test"] = (f"_nsl_evalplus_check({entry!r}, {json.dumps(inputs)!r}, {json.dumps(expected)!r}, "
                    f"{ref!r}, {float(atol)!r})")
     out["test_setup_code"] = EVALPLUS_SETUP
