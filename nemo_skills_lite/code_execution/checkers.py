@@ -29,6 +29,7 @@ import ast
 import base64
 import hashlib
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
 
@@ -107,7 +108,9 @@ def parse_checker(value: object) -> Checker:
 
 # ---- running (host side: builds worker requests; the worker runs them in the sandbox) ----
 
-_BINARIES: dict[str, tuple[bool, str]] = {}   # checker key -> (ok, base64 binary | g++ log)
+_BINARIES: OrderedDict[str, tuple[bool, str]] = OrderedDict()  # checker key -> (ok, base64 binary | g++ log)
+_DIGESTS: dict[str, str] = {}                  # checker key -> sha256 of the binary
+MAX_BINARIES = 128                             # ~0.3 MB each; least recently used are compiled again
 _KEY_LOCKS: dict[str, threading.Lock] = {}
 _LOCK = threading.Lock()
 
@@ -155,8 +158,17 @@ def prepare(chk: Checker, worker, base_limits, timeout) -> str | None:  # noqa: 
     with lock:  # one compile per checker source, even with many rows in flight
         built = _BINARIES.get(chk.key)
         if built is None:
-            built = _BINARIES[chk.key] = _compile(chk, worker, base_limits, timeout)
+            built = _compile(chk, worker, base_limits, timeout)
+            with _LOCK:
+                _BINARIES[chk.key] = built
+                if built[0]:
+                    _DIGESTS[chk.key] = _sha256_of_b64(built[1])
+                while len(_BINARIES) > MAX_BINARIES:
+                    _BINARIES.popitem(last=False)
             return None if built[0] else built[1]
+        with _LOCK:
+            if chk.key in _BINARIES:
+                _BINARIES.move_to_end(chk.key)
     if not built[0]:
         return built[1]
     req = {"op": "run", "kind": "exec", "keep_job": True, "limits": base_limits.worker_request(compile_step=True),
@@ -195,7 +207,7 @@ def request(chk: Checker, base_limits, inp: str, output: str, expected: str) -> 
     files = {"input.txt": inp, "output.txt": output, "answer.txt": expected}
     lim = _limits(chk, base_limits)
     if chk.language == "cpp":
-        digest = _sha256_of_b64(_BINARIES[chk.key][1])
+        digest = _DIGESTS[chk.key]
         script = (f'echo "{digest}  {BIN}" | /usr/bin/sha256sum -c --status - || '
                   f'{{ echo "the checker binary was modified during the run" >&2; exit {TAMPERED}; }}; '
                   f"exec {BIN} input.txt output.txt answer.txt")

@@ -199,3 +199,11 @@ def test_cli_names_file_and_line_of_a_bad_checker(tmp_path):
     with pytest.raises(NslError, match=re.escape(f"{src}:3: checker: language 'rust' is not valid")):
         cli.main([str(src), str(tmp_path / "out.jsonl")])
     assert not (tmp_path / "out.jsonl").exists()  # nothing written
+
+
+def test_verify_code_stage_checks_every_row_before_running():
+    from nemo_skills_lite.code_execution.verify_task import _check_specs
+
+    rows = [{"code": "x", "tests": STDIN}, {"code": "x", "tests": STDIN, "convention": "atcoder"}]
+    with pytest.raises(NslError, match=re.escape("in.jsonl:12: convention 'atcoder' is not valid")):
+        _check_specs(rows, [0, 1], 10, "in.jsonl")  # chunk starting at input row 10
