@@ -19,7 +19,8 @@ standard imports TACO/APPS put before every call-based solution, so ``List[int]`
 A malformed row raises ``RowError`` naming the key and what is valid; the caller turns it into
 an ``error`` verdict for that row only. A row whose *dataset* part is wrong — an unknown
 ``convention``, a malformed ``checker``, a comparison option that is not valid — raises
-``RowSpecError`` (an ``NslError``): ``verify_rows`` checks every row for it before running anything.
+``RowSpecError``: ``verify_rows`` checks every row for it before running anything and raises it as an
+``NslError`` naming the row.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from nemo_skills_lite.code_execution.checkers import Checker, CheckerError, pars
 from nemo_skills_lite.code_execution.compare import COMPARATORS, CompareOptions
 from nemo_skills_lite.code_execution.conventions import ConventionError, apply_convention
 from nemo_skills_lite.code_execution.limits import Limits, LimitsError
-from nemo_skills_lite.utils.errors import NslError
 
 LANGUAGES = ("python", "cpp")
 _LANG_ALIASES = {"python": "python", "python3": "python", "py": "python", "cpp": "cpp", "c++": "cpp"}
@@ -42,8 +42,22 @@ class RowError(ValueError):
     """The row cannot be verified as given."""
 
 
-class RowSpecError(RowError, NslError):
+class RowSpecError(RowError):
     """The row's convention, checker or comparison options are not valid (a dataset error)."""
+
+    @classmethod
+    def user_error(cls, message: str) -> "RowSpecError":
+        """The same error, also an ``NslError`` (imported only now: the sandbox service imports nothing
+        outside code_execution until a row is bad)."""
+        global _USER_ERROR
+        if _USER_ERROR is None:
+            from nemo_skills_lite.utils.errors import NslError
+
+            _USER_ERROR = type("RowSpecError", (cls, NslError), {"__module__": __name__, "__doc__": cls.__doc__})
+        return _USER_ERROR(message)
+
+
+_USER_ERROR: type | None = None
 
 
 @dataclass(frozen=True)

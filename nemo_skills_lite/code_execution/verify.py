@@ -52,7 +52,7 @@ def check_specs(rows: list) -> None:
             try:
                 judge_spec(row)
             except RowSpecError as e:
-                raise RowSpecError(f"{row_name(i, row)}: {e}") from None
+                raise RowSpecError.user_error(f"{row_name(i, row)}: {e}") from None
 
 
 def verify_one(row: object, pool: Pool, *, limits: Limits | None = None, stop_at_first_failure: bool = True,
