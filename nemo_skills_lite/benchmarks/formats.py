@@ -79,7 +79,7 @@ def codecontests(row: dict) -> dict:
     if not pairs:
         raise NslError(f"codecontests row '{str(row.get('name') or row.get('problem'))[:60]}' has no tests")
     return {"question": row.get("problem") or row.get("description"),
-            "tests": [{"input": i, "output": o} for i, o in pairs]}
+            "tests": [{"input": i, "output": o} for i, o in pairs], "comparator": "codecontests"}
 
 
 def _lcb_tests(value: Any) -> list[dict]:
@@ -114,6 +114,7 @@ def livecodebench(row: dict) -> dict:
         out["test"] = asserts
     else:
         out["tests"] = [{"input": t["input"], "output": t["output"]} for t in tests]
+        out["comparator"] = "livecodebench"  # its official grade_stdio rule (code_execution/compare.py)
     return out
 
 

@@ -8,7 +8,7 @@ so the HTTP service (``python -m nemo_skills_lite.code_execution.service``) stay
 
 from __future__ import annotations
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"  # 2: default comparison is testlib wcmp (no float tolerance unless the row sets it)
 
 from nemo_skills_lite.code_execution.cache import ExecutionCache  # noqa: E402
 from nemo_skills_lite.code_execution.isolation import IsolationConfig, SandboxUnavailable  # noqa: E402

@@ -17,6 +17,7 @@ from nemo_skills_lite.code_execution.cache import ExecutionCache
 from nemo_skills_lite.code_execution.isolation import IsolationConfig, SandboxUnavailable
 from nemo_skills_lite.code_execution.limits import Limits, LimitsError
 from nemo_skills_lite.code_execution.pool import Pool
+from nemo_skills_lite.code_execution.rows import RowSpecError, judge_spec
 from nemo_skills_lite.code_execution.verify import verify_rows
 from nemo_skills_lite.utils.errors import NslError
 from nemo_skills_lite.utils.io import atomic_write_jsonl
@@ -56,6 +57,11 @@ def _read_rows(path: Path) -> list[dict]:
             row = {"_bad_line": f"{path}:{i}: not valid JSON ({e.msg})"}
         if not isinstance(row, dict):
             row = {"_bad_line": f"{path}:{i}: expected a JSON object, got {type(row).__name__}"}
+        if "_bad_line" not in row:
+            try:
+                judge_spec(row)
+            except RowSpecError as e:  # a dataset error: stop before anything runs
+                raise NslError(f"{path}:{i}: {e}") from None
         rows.append(row)
     return rows
 

@@ -8,11 +8,19 @@
   test per assert (MBPP's ``test_list``).
 - pytest (KodCode): ``{"code", "test_code"}``; the file imports from ``solution``.
 
+Stdin rows may carry ``checker`` (checkers.py: a program that judges each output instead of the
+comparator), ``float_tolerance`` (numbers within this absolute or relative error match; off by
+default) and ``case_sensitive`` (default true); any row may carry ``convention`` (conventions.py:
+how its source's official harness runs and compares, applied before anything else).
+
 Any Python row may carry ``code_prefix``: source run before the code, in the same module (e.g. the
 standard imports TACO/APPS put before every call-based solution, so ``List[int]`` annotations work).
 
 A malformed row raises ``RowError`` naming the key and what is valid; the caller turns it into
-an ``error`` verdict for that row only.
+an ``error`` verdict for that row only. A row whose *dataset* part is wrong — an unknown
+``convention``, a malformed ``checker``, a comparison option that is not valid — raises
+``RowSpecError``: ``verify_rows`` checks every row for it before running anything and raises it as an
+``NslError`` naming the row.
 """
 
 from __future__ import annotations
@@ -21,7 +29,9 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
-from nemo_skills_lite.code_execution.compare import COMPARATORS
+from nemo_skills_lite.code_execution.checkers import Checker, CheckerError, parse_checker
+from nemo_skills_lite.code_execution.compare import COMPARATORS, CompareOptions
+from nemo_skills_lite.code_execution.conventions import ConventionError, apply_convention
 from nemo_skills_lite.code_execution.limits import Limits, LimitsError
 
 LANGUAGES = ("python", "cpp")
@@ -30,6 +40,24 @@ _LANG_ALIASES = {"python": "python", "python3": "python", "py": "python", "cpp":
 
 class RowError(ValueError):
     """The row cannot be verified as given."""
+
+
+class RowSpecError(RowError):
+    """The row's convention, checker or comparison options are not valid (a dataset error)."""
+
+    @classmethod
+    def user_error(cls, message: str) -> "RowSpecError":
+        """The same error, also an ``NslError`` (imported only now: the sandbox service imports nothing
+        outside code_execution until a row is bad)."""
+        global _USER_ERROR
+        if _USER_ERROR is None:
+            from nemo_skills_lite.utils.errors import NslError
+
+            _USER_ERROR = type("RowSpecError", (cls, NslError), {"__module__": __name__, "__doc__": cls.__doc__})
+        return _USER_ERROR(message)
+
+
+_USER_ERROR: type | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +71,8 @@ class Job:
     setup: str = ""
     comparator: str | None = None
     stop_at_first_failure: bool = True
+    checker: Checker | None = None
+    compare_opts: CompareOptions = CompareOptions()
 
 
 def _text(row: dict, key: str) -> str:
@@ -78,9 +108,32 @@ def row_kind(row: dict) -> str:
     raise RowError("row has none of 'tests' (stdin/stdout), 'test' (asserts) or 'test_code' (pytest)")
 
 
+def judge_spec(row: dict) -> tuple[dict, Checker | None, CompareOptions]:
+    """The row after its convention, its checker and comparison options; RowSpecError if not valid."""
+    try:
+        row = apply_convention(row)
+        checker = parse_checker(row["checker"]) if row.get("checker") is not None else None
+    except (ConventionError, CheckerError) as e:
+        raise RowSpecError(str(e)) from None
+    comparator = row.get("comparator")
+    if comparator is not None and comparator not in COMPARATORS:
+        raise RowSpecError(f"comparator '{comparator}' is not valid; use one of: {', '.join(COMPARATORS)}")
+    if checker is not None and comparator is not None:
+        raise RowSpecError("give either 'checker' or 'comparator', not both (the checker decides)")
+    if checker is not None and "tests" not in row:
+        raise RowSpecError("key 'checker' needs stdin/stdout 'tests' (it judges each program output)")
+    tol, case = row.get("float_tolerance"), row.get("case_sensitive", True)
+    if tol is not None and (isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol < 1):
+        raise RowSpecError(f"key 'float_tolerance' = {tol!r} is not valid; use a number in [0, 1), e.g. 1e-6")
+    if not isinstance(case, bool):
+        raise RowSpecError(f"key 'case_sensitive' = {case!r} is not valid; use true or false")
+    return row, checker, CompareOptions(None if tol is None else float(tol), case)
+
+
 def parse_row(row: object, *, base_limits: Limits | None = None, stop_at_first_failure: bool = True) -> Job:
     if not isinstance(row, dict):
         raise RowError(f"a row must be a JSON object, got {type(row).__name__}")
+    row, checker, compare_opts = judge_spec(row)
     kind = row_kind(row)
     code = _text(row, "code")
     if not code.strip():
@@ -103,12 +156,9 @@ def parse_row(row: object, *, base_limits: Limits | None = None, stop_at_first_f
     stop = row.get("stop_at_first_failure", stop_at_first_failure)
     if not isinstance(stop, bool):
         raise RowError(f"key 'stop_at_first_failure' must be true or false, got {stop!r}")
-    comparator = row.get("comparator")
-    if comparator is not None and comparator not in COMPARATORS:
-        raise RowError(f"comparator '{comparator}' is not valid; use one of: {', '.join(COMPARATORS)}")
     if kind == "stdin":
-        return Job(kind, language, code, _stdin_tests(row["tests"]), limits, comparator=comparator,
-                   stop_at_first_failure=stop)
+        return Job(kind, language, code, _stdin_tests(row["tests"]), limits, comparator=row.get("comparator"),
+                   stop_at_first_failure=stop, checker=checker, compare_opts=compare_opts)
     if kind == "pytest":
         return Job(kind, language, code, (_text(row, "test_code"),), limits, stop_at_first_failure=stop)
     test = row["test"]
@@ -137,5 +187,6 @@ def cache_key(job: Job, runtime: str) -> str:
     payload = {"kind": job.kind, "language": job.language, "code": normalize_code(job.code),
                "tests": job.tests, "limits": asdict(job.limits), "entry_point": job.entry_point,
                "setup": job.setup, "comparator": job.comparator, "stop": job.stop_at_first_failure,
+               "checker": asdict(job.checker) if job.checker else None, "compare": asdict(job.compare_opts),
                "runtime": runtime}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

@@ -11,12 +11,13 @@ from __future__ import annotations
 import signal
 from dataclasses import dataclass
 
+from nemo_skills_lite.code_execution import checkers
 from nemo_skills_lite.code_execution.compare import get_comparator
 from nemo_skills_lite.code_execution.limits import Limits
 from nemo_skills_lite.code_execution.rows import Job
 
 VERDICTS = ("accepted", "wrong_answer", "runtime_error", "time_limit", "memory_limit",
-            "compile_error", "syntax_error", "error")
+            "compile_error", "syntax_error", "checker_error", "error")
 SHOW = 300  # characters of stdout/stderr/expected kept per test
 
 
@@ -75,8 +76,10 @@ def classify(job: Job, r: dict, expected: str | None) -> tuple[str, str]:
         if st.get("status") != "ok":
             return "runtime_error", "program exited before the tests finished"
         return "accepted", ""
-    cmp = get_comparator(job.comparator)
-    return ("accepted", "") if cmp(r.get("stdout", ""), expected or "") else ("wrong_answer", "output differs")
+    if job.checker is not None:
+        return "accepted", ""  # the run was fine; the checker decides (_run_one)
+    ok, note = get_comparator(job.comparator)(r.get("stdout", ""), expected or "", job.compare_opts)
+    return ("accepted", "") if ok else ("wrong_answer", note or "output differs")
 
 
 def _requests(job: Job) -> list[tuple[dict, str | None]]:
@@ -96,6 +99,8 @@ def _requests(job: Job) -> list[tuple[dict, str | None]]:
         base: dict = {"op": "run", "kind": "exec", "argv": ["/tmp/job/solution"], "keep_job": True}
     else:
         base = {"op": "run", "kind": "python", "phases": [["code", "solution.py", job.code]]}
+    if job.checker is not None and job.checker.language == "cpp":
+        base["keep_job"] = True  # the compiled checker waits in the job dir
     return [({**base, "limits": lim, "stdin": inp}, out) for inp, out in job.tests]
 
 
@@ -126,8 +131,16 @@ def _run_one(job: Job, worker, req: dict, expected: str | None) -> tuple[str, st
     if "infra_error" in r:  # the worker was restarted: one more try
         if job.language == "cpp" and _compile(job, worker):
             return "error", "sandbox: could not recompile after a worker restart", r
+        if job.checker is not None and checkers.prepare(job.checker, worker, job.limits, _host_timeout):
+            return "error", "sandbox: could not prepare the checker after a worker restart", r
         r = worker.request(req, timeout=timeout)
     verdict, note = classify(job, r, expected)
+    if verdict == "accepted" and job.checker is not None:
+        creq = checkers.request(job.checker, job.limits, req.get("stdin") or "", r.get("stdout") or "", expected or "")
+        cr = worker.request(creq, timeout=_host_timeout(creq))
+        verdict, note = checkers.verdict(job.checker, cr)
+        if verdict != "accepted":
+            r = {**r, "checker_log": ((cr.get("stdout") or "") + (cr.get("stderr") or ""))[-SHOW:]}
     return verdict, note, r
 
 
@@ -141,6 +154,11 @@ def execute(job: Job, worker, policy: RunPolicy = RunPolicy()) -> dict:
         failed = _compile(job, worker)
         if failed:
             return {"passed": False, **failed, "tests_passed": 0, "tests_total": len(job.tests), "test_results": []}
+    if job.checker is not None:
+        log = checkers.prepare(job.checker, worker, job.limits, _host_timeout)
+        if log is not None:
+            return {"passed": False, "verdict": "checker_error", "error": _cut(log, 2000), "tests_passed": 0,
+                    "tests_total": len(job.tests), "test_results": []}
     results, flaky, row_verdict = [], False, None
     for req, expected in _requests(job):
         verdict, note, r = _run_one(job, worker, req, expected)
@@ -155,12 +173,14 @@ def execute(job: Job, worker, policy: RunPolicy = RunPolicy()) -> dict:
             res["stdout"], res["stderr"] = _cut(r.get("stdout")), _cut(r.get("stderr"))
             if expected is not None:
                 res["expected"] = _cut(expected)
+            if r.get("checker_log"):
+                res["checker_log"] = r["checker_log"]
         if job.kind == "pytest":
             res["tests"] = ((r.get("status") or {}).get("outcomes") or [])[:200]
         results.append(res)
         if verdict != "accepted":
             row_verdict = row_verdict or verdict
-            if verdict in ("syntax_error", "error") or job.stop_at_first_failure:
+            if verdict in ("syntax_error", "error", "checker_error") or job.stop_at_first_failure:
                 break
     return _summarise(job, results, row_verdict, flaky)
 
@@ -177,7 +197,7 @@ def _summarise(job: Job, results: list[dict], row_verdict: str | None, flaky: bo
     ok = row_verdict is None and total > 0 and (job.kind == "pytest" or passed == total)
     out = {"passed": ok, "verdict": "accepted" if ok else (row_verdict or "error"),
            "tests_passed": passed, "tests_total": total, "test_results": results}
-    if row_verdict == "error" and results:
+    if row_verdict in ("error", "checker_error") and results:
         out["error"] = results[-1].get("note", "")
     if flaky:
         out["flaky"] = True

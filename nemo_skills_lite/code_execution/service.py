@@ -23,7 +23,7 @@ from nemo_skills_lite.code_execution.cache import ExecutionCache
 from nemo_skills_lite.code_execution.isolation import IsolationConfig, SandboxUnavailable
 from nemo_skills_lite.code_execution.limits import Limits, LimitsError
 from nemo_skills_lite.code_execution.pool import Pool
-from nemo_skills_lite.code_execution.rows import LANGUAGES
+from nemo_skills_lite.code_execution.rows import LANGUAGES, RowSpecError
 from nemo_skills_lite.code_execution.runners import run_program
 from nemo_skills_lite.code_execution.verify import verify_rows
 
@@ -67,8 +67,11 @@ def create_app(pool: Pool, cache: ExecutionCache | None):
         reruns = body.get("flaky_reruns", 1)
         if not isinstance(stop, bool) or not isinstance(reruns, int) or not 0 <= reruns <= 5:
             raise HTTPException(422, "'stop_at_first_failure' must be a bool and 'flaky_reruns' an int in [0, 5]")
-        out = verify_rows(rows, pool=pool, cache=cache if cache is not None else False,
-                          stop_at_first_failure=stop, flaky_reruns=reruns, extract_from_generation=False)
+        try:
+            out = verify_rows(rows, pool=pool, cache=cache if cache is not None else False,
+                              stop_at_first_failure=stop, flaky_reruns=reruns, extract_from_generation=False)
+        except RowSpecError as e:  # an unknown convention, a malformed checker: nothing was run
+            raise HTTPException(422, str(e)) from None
         return {"rows": out}
 
     return app

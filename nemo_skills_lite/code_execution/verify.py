@@ -1,7 +1,9 @@
 """``verify_rows``: the Python API. Rows in, rows plus verdict fields out, in input order.
 
 A malformed row, or one whose code cannot be found, gets ``verdict: "error"`` and an ``error``
-message; the batch always completes.
+message; the batch always completes. A row whose convention, checker or comparison options are not
+valid (a dataset error, not a model error) stops the call before anything runs: ``RowSpecError``
+naming the row.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from nemo_skills_lite.code_execution.cache import ExecutionCache
 from nemo_skills_lite.code_execution.isolation import IsolationConfig
 from nemo_skills_lite.code_execution.limits import Limits
 from nemo_skills_lite.code_execution.pool import Pool
-from nemo_skills_lite.code_execution.rows import RowError, cache_key, parse_row
+from nemo_skills_lite.code_execution.rows import RowError, RowSpecError, cache_key, judge_spec, parse_row
 from nemo_skills_lite.code_execution.runners import RunPolicy, execute
 
 RESULT_KEYS = ("passed", "verdict", "tests_passed", "tests_total", "test_results", "flaky", "error")
@@ -36,6 +38,21 @@ def _with_code_from_generation(row: dict) -> dict:
     if block is None:
         raise RowError("no fenced ```python/```cpp code block after </think> in 'generation'")
     return {**row, "code": block.code, "language": block.language}
+
+
+def row_name(i: int, row: object) -> str:
+    ident = next((row[k] for k in ("task_id", "id", "question_id", "name") if isinstance(row, dict) and k in row), None)
+    return f"row {i + 1}" + (f" ({str(ident)[:60]})" if ident is not None else "")
+
+
+def check_specs(rows: list) -> None:
+    """RowSpecError naming the first row whose convention/checker/comparison options are not valid."""
+    for i, row in enumerate(rows):
+        if isinstance(row, dict):
+            try:
+                judge_spec(row)
+            except RowSpecError as e:
+                raise RowSpecError.user_error(f"{row_name(i, row)}: {e}") from None
 
 
 def verify_one(row: object, pool: Pool, *, limits: Limits | None = None, stop_at_first_failure: bool = True,
@@ -77,6 +94,7 @@ def verify_rows(rows: list[dict], *, workers: int | None = None, pool: Pool | No
     ``ExecutionCache(path)`` to share one across calls or runs. Without bubblewrap this raises
     ``SandboxUnavailable`` unless ``allow_unisolated=True`` (trusted code only; warns).
     """
+    check_specs(rows)
     own_pool = pool is None
     if pool is None:
         pool = Pool(workers, IsolationConfig(allow_unisolated=allow_unisolated))

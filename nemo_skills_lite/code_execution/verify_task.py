@@ -79,6 +79,17 @@ class Verifier:
             self.pool.close()
 
 
+def _check_specs(rows: list[dict[str, Any]], positions: list[int], start: int, where: str) -> None:
+    """A row whose convention/checker is not valid stops the job before anything runs (file:line)."""
+    from nemo_skills_lite.code_execution.rows import RowSpecError, judge_spec
+
+    for p in positions:
+        try:
+            judge_spec(rows[p])
+        except RowSpecError as e:
+            raise NslError(f"{where}:{start + p + 1}: {e}") from None
+
+
 def labelled(row: dict[str, Any], res: dict[str, Any], cfg: VerifyCodeConfig) -> dict[str, Any]:
     out = {**row, cfg.label_key: bool(res.get("passed"))}
     out.update({k: res[k] for k in SUMMARY_KEYS if k in res})
@@ -106,6 +117,7 @@ def run(cfg: VerifyCodeConfig) -> int:
         out.append(p, labelled(rows[p], no_tests, cfg) if cfg.untested == "fail" else rows[p])
         counts["untested"] += 1
     tested = [p for p in todo if has_tests(rows[p])]
+    _check_specs(rows, tested, start, cfg.input_file)
     progress = Progress("verify_code", total=len(tested))
     verifier = Verifier(cfg) if tested else None
     lock = threading.Lock()

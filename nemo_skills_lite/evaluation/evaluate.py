@@ -32,7 +32,9 @@ from nemo_skills_lite.utils.overrides import parse_overrides
 from nemo_skills_lite.utils.progress import Progress
 
 CODE_TEST_KEYS = ("tests", "test", "entry_point", "test_setup_code", "test_code", "language",
-                  "time_limit", "memory_limit_mb", "comparator")
+                  "time_limit", "memory_limit_mb", "comparator", "checker", "convention", "float_tolerance",
+                  "case_sensitive", "code_prefix", "fn_name", "input_output", "metadata", "inputs", "expected",
+                  "reference_code", "atol")
 
 
 def expand_files(pattern: str) -> list[Path]:

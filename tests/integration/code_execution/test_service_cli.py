@@ -106,3 +106,13 @@ def test_cli_end_to_end(tmp_path):
                         str(dst)], capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and "not found" in p.stderr
     assert os.path.exists(dst)
+
+
+def test_verify_refuses_a_bad_checker_before_running(service):
+    rows = [{"id": "ok", "code": "print(1)", "tests": [{"input": "", "output": "1"}]},
+            {"id": "bad", "code": "print(1)", "tests": [{"input": "", "output": "1"}], "checker": {"language": "go", "source": "x"}}]
+    r = httpx.post(f"{service}/verify", json={"rows": rows}, timeout=60)
+    assert r.status_code == 422 and "row 2 (bad): checker: language 'go' is not valid" in r.text
+    ok = httpx.post(f"{service}/verify", json={"rows": [{**rows[0], "checker": "def check(i, o, e):\n    return o.strip() == '1'\n"}]},
+                    timeout=60).json()["rows"]
+    assert ok[0]["verdict"] == "accepted"

@@ -1,0 +1,335 @@
+"""Harness conventions: how each source's official judge runs and compares, as row rewrites (pure).
+
+A row may name its source's convention (row key ``convention``); ``apply_convention`` rewrites it into
+the plain row shapes of rows.py (stdin/stdout tests with a comparator, asserts, pytest), so the
+runner needs nothing per source. What each one reads and does (docs/sandbox.md has the table):
+
+- ``codeforces``: stdin ``tests``; testlib ``wcmp`` tokens (the default); a ``checker`` when given.
+- ``codecontests``: stdin ``tests`` or ``public_tests``/``private_tests``/``generated_tests``
+  (``{"input": [...], "output": [...]}``); CodeContests' own comparison (compare.codecontests).
+- ``apps`` / ``taco``: ``input_output`` (JSON text or object: ``inputs``, ``outputs``, ``fn_name``?)
+  or ``tests``. Stdin problems: the APPS/TACO import prelude before the code, a module-level
+  ``return`` ends the program (APPS wraps the code in a function), comparison compare.apps.
+  Call-based (``fn_name``): ``Solution().fn`` or ``fn`` called with ``inputs[i]``, result compared
+  with ``outputs[i]`` as APPS does (tuples count as lists, an expected one-element list also accepts
+  its element, JSON's string dict keys also match integer keys).
+- ``livecodebench``: ``tests`` as LiveCodeBench's ``[{"input", "output", "testtype"}]``; stdin: the
+  LiveCodeBench import prelude, a module-level ``return`` ends the program, comparison
+  compare.livecodebench; functional (``fn_name`` or ``metadata.func_name``): each input line is one
+  JSON argument, the result (a tuple counts as a list) must ``==`` the JSON expected output.
+- ``humaneval`` / ``mbpp``: the assert rows of rows.py (``test`` + ``entry_point`` /
+  ``test``-list + ``test_setup_code``).
+- ``evalplus``: ``entry_point``, ``inputs`` (list of argument lists), ``expected`` (outputs) or
+  ``reference_code`` (run to compute them, as EvalPlus does), ``atol``? (default 0): each output
+  must equal the expected one, or — when ``atol`` is set or the expected value is a float / a list
+  of floats (then atol = 1e-6) — be of the same type and length and within
+  ``|out - exp| <= atol + 1e-7 * |exp|`` (EvalPlus' ``np.allclose(rtol=1e-07, atol=atol)``).
+- ``kodcode``: ``test_code`` run by pytest (rows.py).
+
+Any other ``convention`` value is a ``ConventionError`` naming the valid ones.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+from typing import Any
+
+CONVENTIONS = ("codeforces", "codecontests", "apps", "taco", "livecodebench", "humaneval", "mbpp",
+               "evalplus", "kodcode")
+
+
+class ConventionError(ValueError):
+    """The row does not fit its convention (message names the key and what is valid)."""
+
+
+# Names the official harnesses make available before a solution runs.
+APPS_PRELUDE = "\n".join([
+    "import sys, time, itertools, collections, math, fractions, random, heapq",
+    "from itertools import accumulate, product, permutations, combinations",
+    "from collections import Counter, OrderedDict, deque, defaultdict, ChainMap",
+    "from functools import lru_cache",
+    "from math import sqrt, sin, cos, tan, ceil, fabs, floor, gcd, exp, log, log2",
+    "from typing import List, Tuple", "from heapq import *",
+    "try:\n    import numpy as np\nexcept ImportError:\n    pass",
+])
+LCB_MODULES = ("string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random",
+               "statistics", "itertools", "functools", "operator", "io", "sys", "json")
+LCB_PRELUDE = "\n".join([f"from {m} import *" for m in LCB_MODULES] + ["from builtins import *", "from typing import *"]
+                        + [f"import {m}" for m in LCB_MODULES] + ["sys.setrecursionlimit(50000)"])
+
+
+# ---- module-level `return` (APPS/TACO and LiveCodeBench run stdin programs inside a function) ----
+
+def _top_level_return(tree: ast.Module) -> bool:
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _bound_names(body: list[ast.stmt]) -> set[str]:
+    names: set[str] = set()
+    for stmt in body:
+        for node in ast.walk(ast.Module(body=[stmt], type_ignores=[])):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                names.add(node.id)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                names.add(node.name)
+    return names
+
+
+def wrap_module_return(code: str) -> str:
+    """Code with a module-level ``return`` -> the same program inside a function, so the ``return``
+    ends it (as in APPS/TACO/LiveCodeBench); every top-level name is declared ``global`` so functions
+    of the program still see them. Code without one, or that does not parse, is returned unchanged."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return code
+    if not _top_level_return(tree):
+        return code
+    star = [s for s in tree.body if isinstance(s, ast.ImportFrom) and any(a.name == "*" for a in s.names)]
+    body = [s for s in tree.body if s not in star]
+    names = sorted(_bound_names(body))
+    fn_body: list[ast.stmt] = ([ast.Global(names=names)] if names else []) + (body or [ast.Pass()])
+    fn = ast.FunctionDef(name="_nsl_program", args=ast.arguments(posonlyargs=[], args=[], kwonlyargs=[],
+                         kw_defaults=[], defaults=[]), body=fn_body, decorator_list=[], returns=None,
+                         type_params=[])
+    call = ast.Expr(ast.Call(ast.Name("_nsl_program", ast.Load()), [], []))
+    return ast.unparse(ast.fix_missing_locations(ast.Module(body=[*star, fn, call], type_ignores=[])))
+
+
+# ---- helpers that run inside the sandbox (their source is the assert rows' setup code) ----
+
+def _nsl_apps_ok(fn_name, args_json, expected_json):
+    import json
+
+    sol = globals().get("Solution")
+    if isinstance(sol, type) and hasattr(sol, fn_name):
+        fn = getattr(sol(), fn_name)
+    elif callable(globals().get(fn_name)):
+        fn = globals()[fn_name]
+    else:
+        raise NameError(f"the solution defines neither {fn_name}() nor class Solution with a method {fn_name}")
+
+    def int_keys(d):
+        try:
+            return {int(k): v for k, v in d.items()}
+        except (TypeError, ValueError):
+            return d
+
+    def lists(x):
+        if isinstance(x, (list, tuple)):
+            return [lists(v) for v in x]
+        if isinstance(x, dict):
+            return {k: lists(v) for k, v in x.items()}
+        return x
+
+    args, expected = json.loads(args_json), json.loads(expected_json)
+    args = args if isinstance(args, list) else [args]
+    if args and isinstance(args[0], dict):
+        args[0] = int_keys(args[0])
+    got = lists(fn(*args))
+    accepted = [expected]
+    if isinstance(expected, list) and len(expected) == 1:
+        accepted.append(expected[0])
+    accepted += [int_keys(e) for e in list(accepted) if isinstance(e, dict)]
+    return any(got == e for e in accepted)
+
+
+def _nsl_lcb_ok(fn_name, input_text, expected_json):
+    import json
+
+    sol = globals().get("Solution")
+    fn = getattr(sol(), fn_name) if isinstance(sol, type) else globals()[fn_name]
+    got = fn(*[json.loads(line) for line in input_text.split("\n")])
+    if isinstance(got, tuple):
+        got = list(got)
+    return got == json.loads(expected_json)
+
+
+def _nsl_evalplus_check(entry_point, inputs_json, expected_json, reference, atol):
+    import copy
+    import json
+
+    def is_floats(x):
+        if isinstance(x, float):
+            return True
+        if isinstance(x, (list, tuple)) and x:
+            return all(isinstance(i, float) for i in x)
+        return type(x).__name__ == "ndarray" and str(getattr(x, "dtype", "")) in ("float64", "float32")
+
+    def close(out, exp, tol):
+        a = list(out) if isinstance(out, (list, tuple)) else [out]
+        b = list(exp) if isinstance(exp, (list, tuple)) else [exp]
+        return len(a) == len(b) and all(abs(float(x) - float(y)) <= tol + 1e-7 * abs(float(y)) for x, y in zip(a, b))
+
+    inputs = json.loads(inputs_json)
+    if reference is not None:
+        ref_ns: dict = {}
+        exec(reference, ref_ns)
+        expected = [ref_ns[entry_point](*copy.deepcopy(inp)) for inp in inputs]
+    else:
+        expected = json.loads(expected_json)
+    fn = globals()[entry_point]
+    for i, (inp, exp) in enumerate(zip(inputs, expected)):
+        out = fn(*copy.deepcopy(inp))
+        exact = out == exp
+        if atol == 0 and is_floats(exp):
+            atol = 1e-6
+        if not exact and atol != 0:
+            ok = type(out) == type(exp) and close(out, exp, atol)
+        else:
+            ok = bool(exact)
+        assert ok, f"input {i}: expected {exp!r:.200}, got {out!r:.200}"
+
+
+APPS_SETUP = inspect.getsource(_nsl_apps_ok)
+LCB_SETUP = inspect.getsource(_nsl_lcb_ok)
+EVALPLUS_SETUP = inspect.getsource(_nsl_evalplus_check)
+
+
+# ---- the conventions ----
+
+def _need(row: dict, key: str, what: str) -> Any:
+    if key not in row:
+        raise ConventionError(f"convention '{row.get('convention')}' needs key '{key}' ({what})")
+    return row[key]
+
+
+def _io(row: dict) -> dict:
+    io = row.get("input_output")
+    if io is None:
+        return {}
+    if isinstance(io, str):
+        try:
+            io = json.loads(io)
+        except json.JSONDecodeError as e:
+            raise ConventionError(f"key 'input_output' is not valid JSON: {e}") from None
+    if not isinstance(io, dict) or not isinstance(io.get("inputs"), list) or not isinstance(io.get("outputs"), list):
+        raise ConventionError("key 'input_output' must be JSON {\"inputs\": [...], \"outputs\": [...], \"fn_name\"?}")
+    return io
+
+
+def _as_text(x: Any) -> str:
+    return "\n".join(map(str, x)) if isinstance(x, list) else str(x)
+
+
+def _apps(row: dict) -> dict:
+    io = _io(row)
+    fn = row.get("fn_name") or io.get("fn_name")
+    out = {k: v for k, v in row.items() if k not in ("input_output", "fn_name")}
+    if fn:
+        if not isinstance(fn, str) or not fn.isidentifier():
+            raise ConventionError(f"key 'fn_name' must be a Python identifier, got {fn!r}")
+        if not io:
+            raise ConventionError("a call-based APPS/TACO row needs 'input_output' with inputs/outputs")
+        out.pop("tests", None)
+        out["test"] = [f"assert _nsl_apps_ok({fn!r}, {json.dumps(i)!r}, {json.dumps(o)!r})"
+                       for i, o in zip(io["inputs"], io["outputs"])]
+        out["test_setup_code"] = APPS_SETUP
+        out["code_prefix"] = APPS_PRELUDE
+        return out
+    if io:
+        out["tests"] = [{"input": _as_text(i), "output": _as_text(o)} for i, o in zip(io["inputs"], io["outputs"])]
+    _need(out, "tests", "stdin/stdout pairs, or 'input_output'")
+    out["code_prefix"] = APPS_PRELUDE
+    if isinstance(row.get("code"), str):  # rows with a 'generation' get their code later
+        out["code"] = wrap_module_return(row["code"])
+    out.setdefault("comparator", "apps")
+    return out
+
+
+def _livecodebench(row: dict) -> dict:
+    tests = _need(row, "tests", "LiveCodeBench test cases [{input, output, testtype}]")
+    meta = row.get("metadata") or {}
+    if isinstance(meta, str):
+        meta = json.loads(meta or "{}")
+    fn = row.get("fn_name") or meta.get("func_name")
+    functional = isinstance(tests, list) and tests and isinstance(tests[0], dict) and tests[0].get("testtype") == "functional"
+    out = {k: v for k, v in row.items() if k not in ("fn_name",)}
+    if functional:
+        if not fn:
+            raise ConventionError("LiveCodeBench functional tests need 'fn_name' (or metadata.func_name)")
+        out.pop("tests")
+        out["test"] = [f"assert _nsl_lcb_ok({fn!r}, {t['input']!r}, {t['output']!r})" for t in tests]
+        out["test_setup_code"] = LCB_SETUP
+        out["code_prefix"] = LCB_PRELUDE
+        return out
+    if isinstance(tests, list):
+        out["tests"] = [{"input": t.get("input"), "output": t.get("output")} if isinstance(t, dict) else t for t in tests]
+    out["code_prefix"] = LCB_PRELUDE
+    if isinstance(row.get("code"), str):
+        out["code"] = wrap_module_return(row["code"])
+    out.setdefault("comparator", "livecodebench")
+    return out
+
+
+def _codecontests(row: dict) -> dict:
+    out = dict(row)
+    if "tests" not in out:
+        pairs = [p for key in ("public_tests", "private_tests", "generated_tests")
+                 for p in zip((row.get(key) or {}).get("input", []), (row.get(key) or {}).get("output", []))]
+        if not pairs:
+            raise ConventionError("convention 'codecontests' needs 'tests' or public_tests/private_tests/generated_tests")
+        out["tests"] = [{"input": i, "output": o} for i, o in pairs]
+    for key in ("public_tests", "private_tests", "generated_tests"):
+        out.pop(key, None)
+    out.setdefault("comparator", "codecontests")
+    return out
+
+
+def _evalplus(row: dict) -> dict:
+    entry = _need(row, "entry_point", "the function to call")
+    inputs = _need(row, "inputs", "a list of argument lists")
+    if not isinstance(entry, str) or not entry.isidentifier():
+        raise ConventionError(f"key 'entry_point' must be a Python identifier, got {entry!r}")
+    if not isinstance(inputs, list) or not all(isinstance(a, list) for a in inputs):
+        raise ConventionError("key 'inputs' must be a list of argument lists")
+    ref, expected = row.get("reference_code"), row.get("expected")
+    if (ref is None) == (expected is None):
+        raise ConventionError("convention 'evalplus' needs exactly one of 'expected' (outputs) or 'reference_code'")
+    if expected is not None and (not isinstance(expected, list) or len(expected) != len(inputs)):
+        raise ConventionError("key 'expected' must be a list with one output per input")
+    atol = row.get("atol", 0)
+    if isinstance(atol, bool) or not isinstance(atol, (int, float)) or atol < 0:
+        raise ConventionError(f"key 'atol' must be a number >= 0, got {atol!r}")
+    # entry_point goes into the test call only (a row's entry_point + "def check" means HumanEval's check())
+    out = {k: v for k, v in row.items() if k not in ("inputs", "expected", "reference_code", "atol", "entry_point")}
+    out["test"] = (f"_nsl_evalplus_check({entry!r}, {json.dumps(inputs)!r}, {json.dumps(expected)!r}, "
+                   f"{ref!r}, {float(atol)!r})")
+    out["test_setup_code"] = EVALPLUS_SETUP
+    return out
+
+
+def _unchanged(key: str):
+    def apply(row: dict) -> dict:
+        _need(row, key, "the tests")
+        return row
+    return apply
+
+
+_APPLY = {"codeforces": _unchanged("tests"), "codecontests": _codecontests, "apps": _apps, "taco": _apps,
+          "livecodebench": _livecodebench, "humaneval": _unchanged("test"), "mbpp": _unchanged("test"),
+          "evalplus": _evalplus, "kodcode": _unchanged("test_code")}
+
+
+def apply_convention(row: dict) -> dict:
+    """The row rewritten to a plain shape (rows.py); rows without ``convention`` are unchanged."""
+    conv = row.get("convention")
+    if conv is None:
+        return row
+    if conv not in _APPLY:
+        raise ConventionError(f"convention '{conv}' is not valid; use one of: {', '.join(CONVENTIONS)}")
+    return _APPLY[conv](row)
