@@ -40,6 +40,7 @@ class IsolationConfig:
     max_processes: int = 64        # host RLIMIT_NPROC of the worker uid
     memory_cap_mb: int = 8192      # host RLIMIT_AS ceiling of the worker (runs set lower)
     allow_unisolated: bool = False  # run without bwrap/uid separation (warns); never the default
+    pytest_warm: bool = True       # pytest rows: preload pytest's plugins + sandbox packages (pytest_warm.py)
 
 
 def bwrap_path() -> str | None:
@@ -127,7 +128,7 @@ def bwrap_args(cfg: IsolationConfig, extra_ro_binds: tuple[tuple[str, str], ...]
         args += ["--ro-bind", src, dst]
     args += ["--remount-ro", "/", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
              "--setenv", "LANG", "C.UTF-8", "--chdir", "/tmp"]
-    for key, val in SANDBOX_ENV.items():
+    for key, val in {**SANDBOX_ENV, "NSL_PYTEST_WARM": "1" if cfg.pytest_warm else "0"}.items():
         args += ["--setenv", key, val]
     return args
 
@@ -136,7 +137,8 @@ def worker_command(cfg: IsolationConfig, uid: int | None) -> tuple[list[str], di
     """The full command line of one worker and its environment (None = inherit)."""
     if cfg.allow_unisolated:
         return [sys.executable, "-I", str(WORKER_SCRIPT)], {
-            "PATH": "/usr/bin:/bin", "NSL_NESTED_NS": "0", "NSL_SCRATCH": _unisolated_scratch(), **SANDBOX_ENV}
+            "PATH": "/usr/bin:/bin", "NSL_NESTED_NS": "0", "NSL_SCRATCH": _unisolated_scratch(), **SANDBOX_ENV,
+            "NSL_PYTEST_WARM": "1" if cfg.pytest_warm else "0"}
     problem = isolation_problem(cfg)
     if problem:
         raise SandboxUnavailable(f"{problem}; refusing to run untrusted code without isolation "

@@ -80,6 +80,10 @@ def warm_up(scratch: str) -> None:
         from _pytest.config import default_plugins, essential_plugins
     except Exception:  # noqa: BLE001 - pytest runs then report a clear error
         return
+    if os.environ.get("NSL_PYTEST_WARM", "1") == "0":  # IsolationConfig(pytest_warm=False): pytest only
+        pytest = _pytest
+        gc.freeze()
+        return
     for name in essential_plugins + default_plugins:
         try:
             importlib.import_module("_pytest." + name)

@@ -1,0 +1,102 @@
+"""The warm pytest worker gives plain pytest's verdicts; the sandbox has its packages; a missing
+module is its own verdict in pytest, assert and stdin rows.
+
+Trials: tests/data/code/kodcode_style_trials.jsonl (KodCode-shaped, written for this project)."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from nemo_skills_lite.code_execution import verify_rows
+from nemo_skills_lite.code_execution.isolation import DEFAULT_PYTHON
+
+from .plain_pytest import comparable, ours_tests, run_plain
+
+pytestmark = pytest.mark.sandbox
+TRIALS = Path(__file__).resolve().parents[2] / "data" / "code" / "kodcode_style_trials.jsonl"
+
+
+def _trials() -> list[dict]:
+    return [json.loads(line) for line in TRIALS.read_text().splitlines() if line.strip()]
+
+
+def test_warm_pytest_worker_agrees_with_plain_pytest(sandbox_pool):
+    trials = _trials()
+    assert len(trials) >= 30
+    ours = verify_rows(trials, pool=sandbox_pool, cache=False, stop_at_first_failure=False)
+    with ThreadPoolExecutor(2) as ex:
+        plain = list(ex.map(lambda t: run_plain(t["code"], t["test_code"], timeout=8.0 if t.get("timeout") else 120.0),
+                            trials))
+    kinds = set()
+    for t, row, ref in zip(trials, ours, plain):
+        kinds.add(row["verdict"])
+        assert comparable(row["verdict"]) == ref.verdict, (t["id"], row["verdict"], ref.verdict, row["test_results"])
+        assert row.get("missing_module") == ref.missing == t.get("missing_module"), t["id"]
+        assert (row["verdict"] == "time_limit") == bool(t.get("timeout")), t["id"]
+        if ref.rc in (0, 1):  # pytest ran the tests: the same tests passed, failed and were skipped
+            assert ours_tests(row) == ref.tests, t["id"]
+            assert row["tests_total"] == len(ref.tests), t["id"]
+    # the shipped mix covers every verdict a pytest row can get
+    assert kinds >= {"accepted", "wrong_answer", "runtime_error", "time_limit", "missing_module", "error"}
+
+
+def test_stop_at_first_failure_agrees_with_plain_pytest_x(sandbox_pool):
+    trials = [t for t in _trials() if t["id"] in ("off_by_one_fail", "string_fail", "two_sum_pass",
+                                                   "missing_module_inside_function", "numpy_fail")]
+    ours = verify_rows(trials, pool=sandbox_pool, cache=False, stop_at_first_failure=True)
+    for t, row in zip(trials, ours):
+        ref = run_plain(t["code"], t["test_code"], stop=True)
+        assert comparable(row["verdict"]) == ref.verdict, t["id"]
+        if ref.rc in (0, 1):
+            assert ours_tests(row) == ref.tests, t["id"]
+
+
+def test_sandbox_imports_its_packages(sandbox_pool):
+    """numpy (BLAS), pandas, scipy, sympy, networkx, scikit-learn and sortedcontainers import and work
+    under the sandbox's rlimits (1 GB address space, 64 processes) in every row shape."""
+    code = ("import numpy as np, pandas as pd, scipy.linalg, sympy, networkx, sklearn.linear_model, sortedcontainers\n"
+            "def check():\n"
+            "    a = np.random.default_rng(0).random((300, 300))\n"
+            "    assert np.allclose(scipy.linalg.inv(a) @ a, np.eye(300), atol=1e-6)\n"
+            "    assert pd.DataFrame({'x': [1, 2]})['x'].sum() == 3\n"
+            "    assert sympy.factorint(360) == {2: 3, 3: 2, 5: 1}\n"
+            "    assert networkx.path_graph(4).number_of_edges() == 3\n"
+            "    return 'ok'\n")
+    rows = [
+        {"id": "stdin", "code": code + "print(check())\n", "tests": [{"input": "", "output": "ok"}]},
+        {"id": "assert", "code": code, "test": "assert check() == 'ok'\n"},
+        {"id": "pytest", "code": code, "test_code": "from solution import check\n\ndef test_it():\n    assert check() == 'ok'\n"},
+        {"id": "versions", "code": "import numpy, pandas, scipy, sklearn\nprint(numpy.__version__[0], pandas.__version__[0])\n",
+         "tests": [{"input": "", "output": "1 2"}]},
+    ]
+    out = verify_rows(rows, pool=sandbox_pool, cache=False)
+    assert [r["verdict"] for r in out] == ["accepted"] * 4, [r["test_results"] for r in out]
+
+
+def test_sandbox_venv_is_read_only(sandbox_pool):
+    venv = str(Path(DEFAULT_PYTHON).parent.parent)
+    code = (f"import glob, os\nsite = glob.glob('{venv}/lib/python3*/site-packages')[0]\n"
+            "open(os.path.join(site, 'numpy.py'), 'w').write('x = 1')\n")
+    out = verify_rows([{"code": code, "tests": [{"input": "", "output": ""}]}], pool=sandbox_pool, cache=False)
+    assert out[0]["verdict"] == "runtime_error"
+    assert "Read-only file system" in out[0]["test_results"][0]["stderr"] or "Permission" in out[0]["test_results"][0]["stderr"]
+    assert not list(Path(venv).glob("lib/python3*/site-packages/numpy.py"))
+
+
+@pytest.mark.parametrize("row, verdict, module", [
+    ({"code": "import torch\nprint(1)\n", "tests": [{"input": "", "output": "1"}]}, "missing_module", "torch"),
+    ({"code": "def f():\n    import tensorflow\n    return 1\n", "test": "assert f() == 1\n"}, "missing_module", "tensorflow"),
+    ({"code": "from xgboost import XGBClassifier\ndef f():\n    return 1\n", "test": ["assert f() == 1"]},
+     "missing_module", "xgboost"),
+    ({"code": "import numpy.fancy_nonexistent\nprint(1)\n", "tests": [{"input": "", "output": "1"}]}, "runtime_error", None),
+    ({"code": "from collections import Mapping\ndef f():\n    return 1\n", "test": "assert f() == 1\n"}, "runtime_error", None),
+    ({"code": "import numpy as np\ndef f():\n    return int(np.int64(2))\n", "test": "assert f() == 3\n"}, "wrong_answer", None),
+])
+def test_missing_module_verdict_in_stdin_and_assert_rows(sandbox_pool, row, verdict, module):
+    out = verify_rows([row], pool=sandbox_pool, cache=False)[0]
+    assert (out["verdict"], out.get("missing_module")) == (verdict, module), out["test_results"]
+    assert out["passed"] is False
