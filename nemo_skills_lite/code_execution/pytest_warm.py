@@ -38,7 +38,10 @@ NESTED_NS = os.environ.get("NSL_NESTED_NS", "1") == "1"
 # What generated tests import most (docs/sandbox.md); each is imported once per worker, if installed.
 PRELOAD = ("numpy", "pandas", "scipy", "scipy.sparse", "scipy.optimize", "scipy.stats", "scipy.special",
            "scipy.integrate", "scipy.linalg", "sympy", "networkx", "sortedcontainers", "sklearn",
-           "sklearn.base", "sklearn.utils", "matplotlib", "matplotlib.pyplot")
+           "sklearn.base", "sklearn.utils", "sklearn.linear_model", "sklearn.cluster", "sklearn.preprocessing",
+           "sklearn.model_selection", "sklearn.metrics", "matplotlib", "matplotlib.pyplot")
+ARGS = ["-q", "-p", "no:cacheprovider", "test_solution.py"]  # as KodCode runs a trial (+ "-x" with stop)
+RUNDIR = "pytest"  # the run directory of every pytest row, under the scratch dir (the prepared config's)
 _WARMUP_TEST = '''import pytest
 
 @pytest.fixture
@@ -60,6 +63,7 @@ def test_fails(capsys):
 '''
 pytest = None
 _baseline_as = 0  # bytes mapped by the warm worker itself (added to each run's RLIMIT_AS)
+_prepared = None  # (Config, assertion-rewrite hook) made once in the worker; each run uses its own copy (fork)
 
 
 def _mapped_bytes() -> int:
@@ -98,6 +102,7 @@ def warm_up(scratch: str) -> None:
         sys.modules["matplotlib.pyplot"].close("all")
     _warm_run(_pytest, scratch)
     pytest = _pytest
+    _prepare(scratch)
     gc.collect()
     gc.freeze()
     _baseline_as = _mapped_bytes()
@@ -130,6 +135,71 @@ def _warm_run(_pytest, scratch: str) -> None:
                 del sys.modules[name]
         import shutil
         shutil.rmtree(d, ignore_errors=True)
+
+
+def _prepare(scratch: str) -> None:
+    """Parse the command line, load the plugins and build the Config once, in the worker, for the
+    fixed run directory (so rootdir and node ids are what plain pytest gives). Capture is set up
+    per run (``_start_capture``): made here, its saved fds would be the worker's own pipes."""
+    global _prepared
+    from _pytest.config import _prepareconfig
+
+    rundir = os.path.join(scratch, RUNDIR)
+    cwd, saved_env = os.getcwd(), os.environ.get("PYTEST_ADDOPTS")
+    meta_path = list(sys.meta_path)
+    try:
+        os.makedirs(rundir, exist_ok=True)
+        os.chdir(rundir)
+        os.environ["PYTEST_ADDOPTS"] = "--capture=no"  # not in the invocation args
+        config = _prepareconfig(list(ARGS), None)
+        hooks = [h for h in sys.meta_path if h not in meta_path]
+        _prepared = (config, hooks)
+    except BaseException:  # noqa: BLE001 - runs then call pytest.main as plain pytest does
+        _prepared = None
+    finally:
+        sys.meta_path[:] = meta_path  # the rewrite hook goes back in per run
+        if saved_env is None:
+            os.environ.pop("PYTEST_ADDOPTS", None)
+        else:
+            os.environ["PYTEST_ADDOPTS"] = saved_env
+        os.chdir(cwd)
+        import shutil
+        shutil.rmtree(rundir, ignore_errors=True)
+
+
+def _start_capture(config) -> None:  # noqa: ANN001
+    """What pytest's capture plugin does while loading the initial conftests, with this run's fds."""
+    from _pytest.capture import CaptureManager
+
+    pm = config.pluginmanager
+    old = pm.get_plugin("capturemanager")
+    if old is not None:
+        pm.unregister(old, "capturemanager")
+    config.option.capture = config.known_args_namespace.capture = "fd"
+    capman = CaptureManager("fd")
+    pm.register(capman, "capturemanager")
+    config.add_cleanup(capman.stop_global_capturing)
+    capman.start_global_capturing()
+    capman.suspend_global_capture()
+
+
+def _main_prepared(stop: bool, collector: "_Collector") -> int:
+    """``pytest.main`` with the Config made in the worker (this process is a fork: the copy is ours)."""
+    config, hooks = _prepared
+    os.environ["PYTEST_VERSION"] = pytest.__version__
+    sys.meta_path[0:0] = hooks
+    config.pluginmanager.register(collector, "nsl-collector")
+    if stop:
+        config.option.maxfail = 1
+    try:
+        _start_capture(config)
+        ret = config.hook.pytest_cmdline_main(config=config)
+        try:
+            return int(pytest.ExitCode(ret))
+        except ValueError:
+            return int(ret)
+    finally:
+        config._ensure_unconfigure()
 
 
 def _reseed() -> None:
@@ -206,9 +276,14 @@ def run(req: dict, status_fd: int, nonce: str) -> int:
             report(status="exception", phase="setup", exc="ImportError", msg="pytest missing in sandbox")
             return 1
         collector = _Collector()
-        args = ["-q", "-p", "no:cacheprovider"] + (["-x"] if req.get("stop") else []) + ["test_solution.py"]
-        rc = int(pytest.main(args, plugins=[collector]))
-        report(status="pytest", rc=rc, outcomes=collector.outcomes, missing=collector.missing, nonce=nonce)
+        prepared = _prepared is not None and os.getcwd() == _prepared[0].invocation_params.dir.as_posix()
+        if prepared:
+            rc = _main_prepared(bool(req.get("stop")), collector)
+        else:
+            args = ARGS[:-1] + (["-x"] if req.get("stop") else []) + ARGS[-1:]
+            rc = int(pytest.main(args, plugins=[collector]))
+        report(status="pytest", rc=rc, outcomes=collector.outcomes, missing=collector.missing,
+               path="prepared" if prepared else "main", nonce=nonce)
         return rc
     finally:
         for s in (sys.stdout, sys.stderr):

@@ -202,7 +202,7 @@ def _parse_status(raw: bytes, nonce: str) -> dict | None:
 
 
 def run(req: dict, seq: int) -> dict:
-    rundir = os.path.join(SCRATCH, f"run{seq}")
+    rundir = os.path.join(SCRATCH, pytest_warm.RUNDIR if req.get("kind") == "pytest" else f"run{seq}")
     os.makedirs(rundir, mode=0o700)
     _write(os.path.join(rundir, "stdin"), req.get("stdin") or "")
     for name, text in (req.get("files") or {}).items():

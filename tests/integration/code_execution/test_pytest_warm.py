@@ -39,9 +39,26 @@ def test_warm_pytest_worker_agrees_with_plain_pytest(sandbox_pool):
         assert (row["verdict"] == "time_limit") == bool(t.get("timeout")), t["id"]
         if ref.rc in (0, 1):  # pytest ran the tests: the same tests passed, failed and were skipped
             assert ours_tests(row) == ref.tests, t["id"]
+            # node ids relative to the trial's directory, as plain pytest names them
+            assert all(o["name"].startswith("test_solution.py::") for o in row["test_results"][0]["tests"]), t["id"]
             assert row["tests_total"] == len(ref.tests), t["id"]
     # the shipped mix covers every verdict a pytest row can get
     assert kinds >= {"accepted", "wrong_answer", "runtime_error", "time_limit", "missing_module", "error"}
+
+
+def test_pytest_rows_use_the_config_prepared_in_the_warm_worker(sandbox_pool):
+    from nemo_skills_lite.code_execution.limits import Limits
+    from nemo_skills_lite.code_execution.rows import parse_row
+    from nemo_skills_lite.code_execution.runners import _requests
+
+    trial = next(t for t in _trials() if t["id"] == "capsys_one_fails")
+    req, _ = _requests(parse_row(trial, base_limits=Limits(time_limit=10)))[0]
+    with sandbox_pool.worker() as w:
+        first = w.request(req, timeout=120)
+        again = w.request(req, timeout=120)
+    for r in (first, again):
+        assert (r["status"]["path"], r["status"]["rc"]) == ("prepared", 1), r
+        assert "1 failed, 2 passed" in r["stdout"]  # pytest's own report, in the run's stdout
 
 
 def test_stop_at_first_failure_agrees_with_plain_pytest_x(sandbox_pool):
