@@ -117,3 +117,35 @@ def test_missing_module_verdict_in_stdin_and_assert_rows(sandbox_pool, row, verd
     out = verify_rows([row], pool=sandbox_pool, cache=False)[0]
     assert (out["verdict"], out.get("missing_module")) == (verdict, module), out["test_results"]
     assert out["passed"] is False
+
+
+def test_summaries_count_missing_modules_apart(tmp_path):
+    """``nsl verify-code`` and the verify_code task report rows missing a module apart from failed ones."""
+    import subprocess
+    import sys
+
+    from nemo_skills_lite.runtime.markers import done_path
+
+    rows = [{"id": 0, "code": "print(int(input()) + 1)\n", "tests": [{"input": "1", "output": "2"}]},
+            {"id": 1, "code": "print(0)\n", "tests": [{"input": "1", "output": "2"}]},
+            {"id": 2, "code": "import torch\nprint(2)\n", "tests": [{"input": "1", "output": "2"}]},
+            {"id": 3, "code": "def f():\n    return 1\n",
+             "test_code": "import xgboost\nfrom solution import f\n\ndef test_f():\n    assert f() == 1\n"}]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    root = Path(__file__).resolve().parents[3]
+    p = subprocess.run([sys.executable, "-m", "nemo_skills_lite.cli", "verify-code", str(src), str(tmp_path / "o.jsonl"),
+                        "--workers", "2"], capture_output=True, text=True, timeout=300, cwd=root)
+    assert p.returncode == 0, p.stderr
+    assert "1/4 passed" in p.stderr and "missing_module 2" in p.stderr and "missing modules: " in p.stderr
+    assert "torch 1" in p.stderr and "xgboost 1" in p.stderr
+    out = tmp_path / "task.jsonl"
+    p = subprocess.run([sys.executable, "-m", "nemo_skills_lite.code_execution.verify_task", f"++input_file={src}",
+                        f"++output_file={out}", "++workers=2"], capture_output=True, text=True, timeout=300, cwd=root)
+    assert p.returncode == 0, p.stderr
+    marker = json.loads(done_path(out).read_text())
+    assert (marker["passed"], marker["failed"], marker["missing_module"]) == (1, 1, 2), marker
+    assert marker["missing_modules"] == {"torch": 1, "xgboost": 1}
+    labelled = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r.get("missing_module") for r in labelled] == [None, None, "torch", "xgboost"]
+    assert [r["is_correct"] for r in labelled] == [True, False, False, False]
