@@ -149,3 +149,14 @@ def test_summaries_count_missing_modules_apart(tmp_path):
     labelled = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r.get("missing_module") for r in labelled] == [None, None, "torch", "xgboost"]
     assert [r["is_correct"] for r in labelled] == [True, False, False, False]
+
+
+def test_pytest_row_memory_limit_is_for_the_program(sandbox_pool):
+    """The warm worker's preloaded packages do not eat the row's memory limit: 700 MB fits in the
+    default 1 GB as in a fresh process; 1.5 GB does not."""
+    def row(mb: int) -> dict:
+        return {"code": f"def alloc():\n    return bytearray({mb} * 2 ** 20)\n",
+                "test_code": f"from solution import alloc\n\ndef test_alloc():\n    assert len(alloc()) == {mb} * 2 ** 20\n"}
+    fits, too_big = verify_rows([row(700), row(1500)], pool=sandbox_pool, cache=False)
+    assert fits["verdict"] == "accepted", fits["test_results"]
+    assert too_big["verdict"] == "wrong_answer", too_big["test_results"]  # MemoryError fails the test
