@@ -4,17 +4,21 @@ Plain ``python -m pytest`` per trial pays an interpreter start, pytest's imports
 and the imports of what the test uses (pandas alone is ~0.5 s) on every row. Here the sandbox worker,
 on its first pytest row, imports pytest with all its built-in plugins and the sandbox packages
 (``PRELOAD``), runs pytest once on a throw-away file so every lazy import and cache pytest fills on a
-first run is filled, and freezes the heap. Every trial is then a fork of that worker with the same
-isolation as any other run (worker.py: uid, rlimits, namespaces, fresh scratch dir), and costs pytest's
-configuration, collection and the tests themselves.
+first run is filled, builds pytest's ``Config`` once (argument parsing, plugins, entry points) for the
+fixed run directory, and freezes the heap. Every trial is then a fork of that worker with the same
+isolation as any other run (worker.py: uid, rlimits, namespaces, fresh scratch dir) that sets up output
+capture with its own fds and runs pytest's main loop with its copy of the ``Config``: it costs a fork,
+collection and the tests themselves.
 
-What a run sees is what plain pytest would: a fresh ``pytest.main`` with the same arguments, files
-and plugins; the preloaded modules are the state right after their import (each run is a fork of the
+What a run sees is what plain pytest would: the same arguments, rootdir, node ids, plugins and
+capture; the preloaded modules are the state right after their import (each run is a fork of the
 worker, never of a previous run); the random generators (``random``, numpy's global one) are
 reseeded per run; the address-space limit is counted on top of what the worker had mapped before the
-run, so the row's ``memory_limit_mb`` is for the program's own use as in a fresh process.
+run, so the row's ``memory_limit_mb`` is for the program's own use as in a fresh process. Without a
+prepared ``Config`` (``IsolationConfig(pytest_warm=False)``, or if preparing failed) a run calls
+``pytest.main`` as before.
 
-The run reports ``{"status": "pytest", "rc", "outcomes", "missing"}``: ``missing`` lists modules that
+The run reports ``{"status": "pytest", "rc", "outcomes", "missing", "path"}``: ``missing`` lists modules that
 failed to import and are not installed (``missing_module.py``), seen by pytest's
 ``pytest_exception_interact`` hook (collection errors and failed tests alike).
 """
@@ -265,6 +269,11 @@ def run(req: dict, status_fd: int, nonce: str) -> int:
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
     sys.argv = ["pytest"]
     sys.path[0:0] = [os.getcwd()]  # as `python -m pytest` has it
+    import builtins
+    import types
+    main = types.ModuleType("__main__")  # not the worker's globals
+    main.__dict__["__builtins__"] = builtins
+    sys.modules["__main__"] = main
     _reseed()
     try:
         try:
