@@ -16,6 +16,7 @@ import signal
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -23,6 +24,7 @@ from nemo_skills_lite.code_execution.isolation import (
     IsolationConfig, SandboxUnavailable, UidLease, host_rlimits, isolation_problem, worker_command)
 
 START_TIMEOUT = 30.0
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nsl-sandbox-spawner")  # lives as long as the process
 
 
 def default_workers() -> int:
@@ -80,9 +82,12 @@ class WorkerProcess:
             self.lease = UidLease()
         cmd, env = worker_command(self.cfg, self.lease.uid if self.lease else None)
         self._scratch = (env or {}).get("NSL_SCRATCH")  # unisolated mode only: a host temp dir
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, env=env, start_new_session=True,
-                                     preexec_fn=lambda: host_rlimits(self.cfg))
+        # Started from one long-lived thread: bwrap's --die-with-parent (PR_SET_PDEATHSIG) fires when the
+        # *thread* that forked the worker exits, so a worker started from a batch's executor thread
+        # was killed at the end of every verify_rows call (and a warm pytest worker lost its warm-up).
+        self.proc = _SPAWNER.submit(
+            subprocess.Popen, cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env=env, start_new_session=True, preexec_fn=lambda: host_rlimits(self.cfg)).result()
         line = self._readline(START_TIMEOUT)
         if line is None:
             self.kill()

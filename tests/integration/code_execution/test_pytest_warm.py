@@ -160,3 +160,21 @@ def test_pytest_row_memory_limit_is_for_the_program(sandbox_pool):
     fits, too_big = verify_rows([row(700), row(1500)], pool=sandbox_pool, cache=False)
     assert fits["verdict"] == "accepted", fits["test_results"]
     assert too_big["verdict"] == "wrong_answer", too_big["test_results"]  # MemoryError fails the test
+
+
+def test_warm_worker_survives_between_batches():
+    """A worker started while verifying one batch (from an executor thread) is still the same warm
+    worker for the next batch: bubblewrap's --die-with-parent follows the thread that started it."""
+    from nemo_skills_lite.code_execution import Pool
+    from tests.fixtures.common import require
+    from tests.fixtures.sandbox import sandbox_problem
+
+    require(sandbox_problem() is None, f"real sandbox: {sandbox_problem()}")
+    trial = next(t for t in _trials() if t["id"] == "two_sum_pass")
+    with Pool(1) as pool:
+        assert verify_rows([trial], pool=pool, cache=False)[0]["verdict"] == "accepted"
+        worker = pool._all[0]
+        pid = worker.proc.pid
+        for _ in range(2):
+            assert verify_rows([trial], pool=pool, cache=False)[0]["verdict"] == "accepted"
+        assert (worker.restarts, worker.proc.pid, worker.proc.poll()) == (0, pid, None)
