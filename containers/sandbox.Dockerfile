@@ -18,13 +18,13 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 # Service venv (the package + its sandbox extra) and a separate world-readable venv that the
-# sandboxed programs run with (pytest for KodCode-style tests).
-COPY pyproject.toml README.md /src/
+# sandboxed programs run with: pytest and the packages generated tests import (docs/sandbox.md).
+COPY pyproject.toml README.md containers/sandbox-requirements.txt /src/
 COPY nemo_skills_lite /src/nemo_skills_lite
 RUN python3 -m venv /opt/nsl/venv \
  && /opt/nsl/venv/bin/pip install --no-cache-dir "/src[sandbox]" \
  && python3 -m venv /opt/nsl/sandbox-venv \
- && /opt/nsl/sandbox-venv/bin/pip install --no-cache-dir "pytest>=8" \
+ && /opt/nsl/sandbox-venv/bin/pip install --no-cache-dir -r /src/sandbox-requirements.txt \
  && chmod -R a+rX /opt/nsl
 
 EXPOSE 18100

@@ -121,6 +121,9 @@ def main(argv: list[str]) -> int:
     counts = Counter(r["verdict"] for r in out)
     passed = sum(bool(r.get("passed")) for r in out)
     summary = f"{passed}/{len(out)} passed; " + ", ".join(f"{k} {v}" for k, v in counts.most_common())
+    missing = Counter(r["missing_module"] for r in out if r.get("missing_module"))
+    if missing:  # not wrong solutions: the sandbox lacks a package
+        summary += "; missing modules: " + ", ".join(f"{m} {c}" for m, c in missing.most_common())
     if any(r.get("flaky") for r in out):
         summary += f"; flaky {sum(bool(r.get('flaky')) for r in out)}"
     if isinstance(cache, ExecutionCache):

@@ -16,11 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
-WORKER_FILES = ("worker.py", "harness.py")  # what runs inside the sandbox (stdlib only)
+WORKER_FILES = ("worker.py", "harness.py", "pytest_warm.py", "missing_module.py")  # runs inside the sandbox (stdlib only)
 DEFAULT_PYTHON = os.environ.get("NSL_SANDBOX_PYTHON", "/opt/nsl/sandbox-venv/bin/python")
 UID_BASE = int(os.environ.get("NSL_SANDBOX_UID_BASE", "61000"))
 UID_COUNT = 1000
 LOCK_DIR = Path(os.environ.get("NSL_SANDBOX_LOCK_DIR", "/tmp/nsl-sandbox-uids"))
+
+
+# One thread per numeric library: BLAS/OpenMP pools sized to the host's cores would hit the worker
+# uid's RLIMIT_NPROC on a big node and multiply memory; matplotlib draws off-screen.
+SANDBOX_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "NUMEXPR_MAX_THREADS": "1", "MPLBACKEND": "Agg"}
 
 
 class SandboxUnavailable(RuntimeError):
@@ -34,6 +40,7 @@ class IsolationConfig:
     max_processes: int = 64        # host RLIMIT_NPROC of the worker uid
     memory_cap_mb: int = 8192      # host RLIMIT_AS ceiling of the worker (runs set lower)
     allow_unisolated: bool = False  # run without bwrap/uid separation (warns); never the default
+    pytest_warm: bool = True       # pytest rows: preload pytest's plugins + sandbox packages (pytest_warm.py)
 
 
 def bwrap_path() -> str | None:
@@ -121,6 +128,8 @@ def bwrap_args(cfg: IsolationConfig, extra_ro_binds: tuple[tuple[str, str], ...]
         args += ["--ro-bind", src, dst]
     args += ["--remount-ro", "/", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
              "--setenv", "LANG", "C.UTF-8", "--chdir", "/tmp"]
+    for key, val in {**SANDBOX_ENV, "NSL_PYTEST_WARM": "1" if cfg.pytest_warm else "0"}.items():
+        args += ["--setenv", key, val]
     return args
 
 
@@ -128,7 +137,8 @@ def worker_command(cfg: IsolationConfig, uid: int | None) -> tuple[list[str], di
     """The full command line of one worker and its environment (None = inherit)."""
     if cfg.allow_unisolated:
         return [sys.executable, "-I", str(WORKER_SCRIPT)], {
-            "PATH": "/usr/bin:/bin", "NSL_NESTED_NS": "0", "NSL_SCRATCH": _unisolated_scratch()}
+            "PATH": "/usr/bin:/bin", "NSL_NESTED_NS": "0", "NSL_SCRATCH": _unisolated_scratch(), **SANDBOX_ENV,
+            "NSL_PYTEST_WARM": "1" if cfg.pytest_warm else "0"}
     problem = isolation_problem(cfg)
     if problem:
         raise SandboxUnavailable(f"{problem}; refusing to run untrusted code without isolation "

@@ -35,6 +35,17 @@ def default_workers() -> int:
     return (os.cpu_count() or 1) + 1
 
 
+def sandbox_packages_digest(python: str) -> str:
+    """Which packages (name-version) the sandbox interpreter's venv holds: cached verdicts depend on
+    them (a row that was ``missing_module`` may pass once the package is installed)."""
+    import hashlib
+    from pathlib import Path
+
+    venv = Path(python).parent.parent
+    names = sorted(p.name for p in venv.glob("lib/python3*/site-packages/*.dist-info"))
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()[:12]
+
+
 def _kill_uid(uid: int, spare: int | None = None, deadline: float = 5.0) -> None:
     """SIGKILL every process of a sandbox uid (leased to one worker alone) until none is left
     (zombies are their parent's to reap)."""
@@ -192,7 +203,8 @@ class Pool:
                 except (OSError, subprocess.TimeoutExpired):
                     gxx = "none"
                 from nemo_skills_lite.code_execution import ENGINE_VERSION
-                self._runtime = f"engine={ENGINE_VERSION};python={py};g++={gxx}"
+                self._runtime = (f"engine={ENGINE_VERSION};python={py};g++={gxx};"
+                                 f"packages={sandbox_packages_digest(self.cfg.python)}")
             return self._runtime
 
     @property

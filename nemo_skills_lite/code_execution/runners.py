@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from nemo_skills_lite.code_execution import checkers
 from nemo_skills_lite.code_execution.compare import get_comparator
 from nemo_skills_lite.code_execution.limits import Limits
+from nemo_skills_lite.code_execution.missing_module import from_message as missing_from_message
 from nemo_skills_lite.code_execution.rows import Job
 
 VERDICTS = ("accepted", "wrong_answer", "runtime_error", "time_limit", "memory_limit",
-            "compile_error", "syntax_error", "checker_error", "error")
+            "compile_error", "syntax_error", "checker_error", "missing_module", "error")
+MISSING = "missing_module"  # an import of a module the sandbox does not have: the row's note names it
 SHOW = 300  # characters of stdout/stderr/expected kept per test
 
 
@@ -63,9 +65,13 @@ def classify(job: Job, r: dict, expected: str | None) -> tuple[str, str]:
         if st.get("status") != "pytest":
             return "runtime_error", f"{exc}: {st.get('msg', '')}" if exc else "pytest did not report"
         rc = st.get("rc")
+        if rc != 0 and st.get("missing"):
+            return MISSING, f"{MISSING}: {st['missing'][0]}"
         note = f"pytest exit code {rc}"
         return ("accepted" if rc == 0 else "wrong_answer" if rc == 1 else
                 "error" if rc == 5 else "runtime_error"), note
+    if st.get("status") == "exception" and (name := missing_from_message(exc, st.get("msg", ""))):
+        return MISSING, f"{MISSING}: {name}"
     if st.get("status") == "exception":
         if job.kind == "assert" and st.get("phase") == "test" and exc == "AssertionError":
             return "wrong_answer", f"AssertionError {st.get('msg', '')}".strip()
@@ -199,6 +205,8 @@ def _summarise(job: Job, results: list[dict], row_verdict: str | None, flaky: bo
            "tests_passed": passed, "tests_total": total, "test_results": results}
     if row_verdict in ("error", "checker_error") and results:
         out["error"] = results[-1].get("note", "")
+    if row_verdict == MISSING:
+        out[MISSING] = next(r["note"] for r in results if r["verdict"] == MISSING).split(": ", 1)[1]
     if flaky:
         out["flaky"] = True
     return out

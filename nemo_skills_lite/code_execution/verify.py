@@ -19,7 +19,7 @@ from nemo_skills_lite.code_execution.pool import Pool
 from nemo_skills_lite.code_execution.rows import RowError, RowSpecError, cache_key, judge_spec, parse_row
 from nemo_skills_lite.code_execution.runners import RunPolicy, execute
 
-RESULT_KEYS = ("passed", "verdict", "tests_passed", "tests_total", "test_results", "flaky", "error")
+RESULT_KEYS = ("passed", "verdict", "tests_passed", "tests_total", "test_results", "flaky", "error", "missing_module")
 
 
 def _error(message: str) -> dict:

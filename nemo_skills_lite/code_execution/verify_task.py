@@ -8,7 +8,9 @@ or time-limited job loses nothing and the next one (``dependent_jobs``) continue
 Each row is run as ``verify_rows`` runs it (code from ``code`` or the last fenced block of
 ``generation``; tests from ``tests``, ``test`` or ``test_code``) and gets ``is_correct`` (``label_key``),
 ``verdict``, ``tests_passed`` and ``tests_total``. Rows without tests pass through unlabeled
-(``++untested=fail``: labelled false with verdict ``no_tests``).
+(``++untested=fail``: labelled false with verdict ``no_tests``). A row whose run needed a module the
+sandbox lacks gets verdict ``missing_module`` and ``missing_module: NAME``, is labelled false (not
+verified) and is counted apart from the failed rows (summary line and ``.done`` marker).
 
     python -m nemo_skills_lite.code_execution.verify_task ++input_file=IN ++output_file=OUT [++workers=N]
 """
@@ -32,7 +34,7 @@ from nemo_skills_lite.utils.overrides import parse_overrides
 from nemo_skills_lite.utils.progress import Progress
 
 TEST_KEYS = ("tests", "test", "test_code")
-SUMMARY_KEYS = ("verdict", "tests_passed", "tests_total", "flaky", "error")
+SUMMARY_KEYS = ("verdict", "tests_passed", "tests_total", "flaky", "error", "missing_module")
 
 
 def has_tests(row: dict[str, Any]) -> bool:
@@ -112,6 +114,7 @@ def run(cfg: VerifyCodeConfig) -> int:
     for sig in (signal.SIGTERM, signal.SIGUSR1):
         signal.signal(sig, lambda signum, _frame: stop.append(signum))
     counts: Counter = Counter()
+    missing: Counter = Counter()  # module -> rows that could not be verified for want of it
     for p in [p for p in todo if not has_tests(rows[p])]:  # nothing to run
         no_tests = {"passed": False, "verdict": "no_tests", "tests_passed": 0, "tests_total": 0}
         out.append(p, labelled(rows[p], no_tests, cfg) if cfg.untested == "fail" else rows[p])
@@ -134,15 +137,21 @@ def run(cfg: VerifyCodeConfig) -> int:
                 row = labelled(rows[batch[i]], res, cfg)
                 with lock:
                     out.append(batch[i], row)
-                    counts["passed" if row[cfg.label_key] else "failed"] += 1
+                    counts["passed" if row[cfg.label_key] else
+                           "missing_module" if res.get("verdict") == "missing_module" else "failed"] += 1
+                    if res.get("missing_module"):
+                        missing[res["missing_module"]] += 1
                     progress.update(1)
 
             verifier.run([rows[p] for p in batch], done)
     finally:
         if verifier is not None:
             verifier.close()
-    progress.close(f"{counts['passed']} passed, {counts['failed']} failed, {counts['untested']} without tests")
-    n = out.finalize(len(rows), **{k: counts[k] for k in ("passed", "failed", "untested")})
+    tail = (f", {counts['missing_module']} missing a module ("
+            + ", ".join(f"{m} {c}" for m, c in missing.most_common()) + ")") if counts["missing_module"] else ""
+    progress.close(f"{counts['passed']} passed, {counts['failed']} failed, {counts['untested']} without tests{tail}")
+    n = out.finalize(len(rows), **{k: counts[k] for k in ("passed", "failed", "untested", "missing_module")},
+                     missing_modules=dict(missing))
     print(f"[verify_code] wrote {n} rows to {cfg.output_file}", flush=True)
     return 0
 

@@ -7,7 +7,8 @@ space, processes, file size, open files) and no capabilities. The run cannot sig
 the worker (init ignores signals from inside its namespace; the worker is non-dumpable and the
 run holds no capabilities), and after each run the worker kills every other process in the
 namespace (daemons included) and reaps them, so nothing survives into the next run. What
-happens inside the run process is in harness.py.
+happens inside the run process is in harness.py; pytest rows (KodCode trials) run in the warm
+pytest worker of pytest_warm.py (pytest and the sandbox packages imported once, on the first such row).
 
 Protocol: one JSON request per line on stdin, one JSON reply per line on stdout.
   {"op": "run", "kind": "python"|"pytest"|"exec", ...}  -> run result
@@ -35,7 +36,8 @@ JOBDIR = os.path.join(SCRATCH, "job")  # artifacts of the current solution (e.g.
 WALL_CAP = 5  # hard wall-clock cap, in multiples of the wall limit (see _watch)
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves out the script's dir
-from harness import drop_caps, load_pytest, run_child  # noqa: E402
+from harness import drop_caps, run_child  # noqa: E402
+import pytest_warm  # noqa: E402
 
 def _write(path: str, text: str) -> None:
     with open(path, "w", encoding="utf-8") as f:
@@ -200,7 +202,7 @@ def _parse_status(raw: bytes, nonce: str) -> dict | None:
 
 
 def run(req: dict, seq: int) -> dict:
-    rundir = os.path.join(SCRATCH, f"run{seq}")
+    rundir = os.path.join(SCRATCH, pytest_warm.RUNDIR if req.get("kind") == "pytest" else f"run{seq}")
     os.makedirs(rundir, mode=0o700)
     _write(os.path.join(rundir, "stdin"), req.get("stdin") or "")
     for name, text in (req.get("files") or {}).items():
@@ -217,7 +219,8 @@ def run(req: dict, seq: int) -> dict:
                 os.setsid()
             # our pid as /proc sees it (the worker's pid namespace is nested below /proc's)
             os.write(status_w, b"P" + os.readlink("/proc/self").encode() + b"\n")
-            code = run_child(req, rundir, status_w, nonce)
+            child = pytest_warm.run_child if req.get("kind") == "pytest" else run_child
+            code = child(req, rundir, status_w, nonce)
         except BaseException:  # noqa: BLE001 - e.g. exec of a missing binary
             import traceback
             traceback.print_exc()
@@ -293,7 +296,7 @@ def main() -> None:
                 reply = {"ok": True}
             else:
                 if req.get("kind") == "pytest":
-                    load_pytest()
+                    pytest_warm.warm_up(SCRATCH)
                 reply = run(req, seq)
         except Exception as e:  # noqa: BLE001 - reported, the worker stays up
             reply = {"infra_error": repr(e)}

@@ -16,6 +16,15 @@ if [ ! -x "$SANDBOX_VENV/bin/python" ]; then
   mkdir -p "$(dirname "$SANDBOX_VENV")"
   /usr/bin/python3 -m venv "$SANDBOX_VENV"
 fi
-"$SANDBOX_VENV/bin/python" -c 'import pytest' >/dev/null 2>&1 || "$SANDBOX_VENV/bin/pip" install -q "pytest>=8"
+# The packages sandboxed programs may import (pinned; docs/sandbox.md lists them). Installed again only
+# when the requirements file changed: its hash is stamped into the venv after a successful install.
+REQS="$(cd "$(dirname "$0")/../.." && pwd)/containers/sandbox-requirements.txt"
+STAMP="$SANDBOX_VENV/.nsl-requirements.sha256"
+want=$(sha256sum "$REQS" | cut -d' ' -f1)
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
+  "$SANDBOX_VENV/bin/pip" install -q --disable-pip-version-check -r "$REQS"
+  "$SANDBOX_VENV/bin/python" -c 'import pytest, numpy, scipy, pandas, sympy, sortedcontainers, networkx, sklearn'
+  echo "$want" > "$STAMP"
+fi
 chmod -R a+rX "$SANDBOX_VENV"
 chmod a+rx "$(dirname "$SANDBOX_VENV")"
