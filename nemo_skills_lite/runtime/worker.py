@@ -168,6 +168,9 @@ class Job:
         env = dict(os.environ)
         # `python ...` in a command means the job's interpreter (the venv or the container's)
         env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+        engine_python = env.get(env.get("NSL_ENGINE_PYTHON_VAR", ""), "")
+        if engine_python:  # run_cmd(container="vllm"|"sglang") on a host-mode cluster: that engine's python
+            env["PATH"] = os.path.dirname(engine_python) + os.pathsep + env["PATH"]
         if "SLURM_MASTER_NODE" not in env:  # NeMo-Skills' name for the first node (commands use it)
             env["SLURM_MASTER_NODE"] = self.master_node()
         srv = self.spec.server
