@@ -248,8 +248,14 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [a for a in extra if not a.startswith("-")] if extra else []
     if unknown and not any(a.startswith("-") for a in extra[: extra.index(unknown[0])]):
         raise NslError(f"unexpected argument(s) {unknown}; engine flags look like --name value")
-    validate(args, dict(os.environ))
+    config = validate(args, dict(os.environ))
     engine = pick_engine(args.engine)
+    longest = config.get("max_position_embeddings")
+    if args.context_len and isinstance(longest, int) and args.context_len > longest:
+        # the length only sizes the engine while it saves; the shards do not depend on it
+        print(f"note: --context-len={args.context_len} > max_position_embeddings={longest} of {args.model_path}; "
+              f"saving with {longest} (the shards are the same)", flush=True)
+        args.context_len = longest
     if args.node_rank > 0:
         return follow(args, extra, engine)
     return lead(args, extra, engine)
