@@ -1,7 +1,7 @@
 """The engine-specific half of save_sharded_state: build the engine, ask every rank to save, run followers.
 
 vLLM (rank 0): ``LLM(...)`` then ``engine_core.save_sharded_state`` (each worker writes its own shard);
-other node ranks run ``vllm serve --headless`` with the same parallel flags (vLLM's own multi-node mode:
+other node ranks run ``vllm serve --headless`` (``inference.vllm_headless``) with the same parallel flags (vLLM's own multi-node mode:
 ``--nnodes/--node-rank/--master-addr/--master-port``). On CPU, vLLM packs linear weights for oneDNN and
 drops the originals; ``conversion.vllm_cpu_keep_weights`` is loaded in every worker process (vLLM's
 ``worker_extension_cls``) and keeps them, so TP>1 shards are complete.
@@ -39,7 +39,7 @@ def _split_addr(addr: str) -> tuple[str, int]:
 
 
 # ---- vLLM ----------------------------------------------------------------------------------------------------
-def vllm_engine_args(args: argparse.Namespace, extra: list[str], *, headless: bool = False) -> list[str]:
+def vllm_engine_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
     """``vllm serve`` CLI flags for this sharding run (rank 0 parses them into EngineArgs too)."""
     argv = ["--tensor-parallel-size", str(args.tp), "--pipeline-parallel-size", str(args.pp),
             "--dtype", args.dtype, "--enforce-eager"]
@@ -53,8 +53,6 @@ def vllm_engine_args(args: argparse.Namespace, extra: list[str], *, headless: bo
                  "--master-port", str(port), "--distributed-executor-backend", "mp"]
     if _vllm_on_cpu():
         argv += ["--worker-extension-cls", CPU_KEEP_WEIGHTS]
-    if headless:
-        argv.append("--headless")
     return argv + extra
 
 
@@ -87,8 +85,8 @@ def save_vllm(args: argparse.Namespace, extra: list[str], path: str) -> None:
 
 
 def vllm_follower_argv(args: argparse.Namespace, extra: list[str]) -> list[str]:
-    return [sys.executable, "-m", "vllm.entrypoints.cli.main", "serve", args.model_path,
-            *vllm_engine_args(args, extra, headless=True)]
+    return [sys.executable, "-m", "nemo_skills_lite.inference.vllm_headless", "--model", args.model_path,
+            *vllm_engine_args(args, extra)]
 
 
 # ---- SGLang --------------------------------------------------------------------------------------------------

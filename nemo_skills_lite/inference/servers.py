@@ -102,8 +102,11 @@ def _vllm(model: str, name: str, port: int, tp: int, num_nodes: int, node_rank: 
     if num_nodes > 1:
         argv += ["--nnodes", str(num_nodes), "--node-rank", str(node_rank), "--master-addr", master[0],
                  "--master-port", str(master[1]), "--distributed-executor-backend", "mp"]
-        if node_rank != 0:
-            argv.append("--headless")  # workers only; rank 0 serves HTTP
+        if node_rank != 0:  # workers only (vllm serve --headless); rank 0 serves HTTP
+            argv[1:3] = ["-m", "nemo_skills_lite.inference.vllm_headless"]
+            for flag in ("--served-model-name", "--host", "--port"):
+                i = argv.index(flag)
+                del argv[i:i + 2]
     return ServerLaunch(argv + extra, env, port)
 
 

@@ -71,7 +71,7 @@ def test_shard_on_two_nodes_then_serve_across_both(tmp_path: Path, tiny_model_di
     assert len(got) == 12 and all(r["generation"] for r in got)
     server0 = next((out / "logs").glob("*-server-0.log")).read_text()
     server1 = next((out / "logs").glob("*-server-1.log")).read_text()
-    assert "--nnodes 2 --node-rank 0" in server0 and "--node-rank 1" in server1 and "--headless" in server1
+    assert "--nnodes 2 --node-rank 0" in server0 and "--node-rank 1" in server1 and "vllm_headless" in server1
     assert "world_size=2" in server0 + server1
     assert _no_leftovers(str(shards)) == []  # the sharding followers and both server nodes are gone
 

@@ -54,7 +54,8 @@ def test_launch_commands():
     assert h[h.index("--master-addr") + 1] == "n0" and h[h.index("--master-port") + 1] == "7000"
     assert h[h.index("--node-rank") + 1] == "0" and "--headless" not in h
     worker = server_launch("vllm", "/m", port=5000, num_gpus=8, num_nodes=2, node_rank=1, master_addr="n0:7000")
-    assert worker.argv[worker.argv.index("--node-rank") + 1] == "1" and "--headless" in worker.argv
+    assert worker.argv[worker.argv.index("--node-rank") + 1] == "1" and "--port" not in worker.argv
+    assert worker.argv[1:3] == ["-m", "nemo_skills_lite.inference.vllm_headless"]  # vllm serve --headless
     cpu = server_launch("vllm", "/m", port=5000, num_gpus=0, num_nodes=2, master_addr="n0")
     assert cpu.argv[cpu.argv.index("--tensor-parallel-size") + 1] == "2"  # CPU: one rank per node
     assert cpu.argv[cpu.argv.index("--master-port") + 1] == "29501"
