@@ -103,6 +103,7 @@ def main() -> int:
             med = {k: {m: statistics.median(x[m] for x in v) for m in ("ready_s", "load_s", "rss_mb")}
                    for k, v in res.items()}
             rows.append((tp, shard_s, med, len(same) == 1))
+            print(f"tp={tp}: shard {shard_s:.0f} s; {json.dumps(med)}; same text: {len(same) == 1}", flush=True)
     print(f"\nmodel {a.model}, vLLM-CPU, {a.rounds} round(s), medians\n")
     print("| TP | shard (s) | ready plain (s) | ready sharded (s) | ratio | weights plain (s) | weights sharded (s) "
           "| RSS plain (MB) | RSS sharded (MB) | same text |")

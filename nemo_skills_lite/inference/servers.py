@@ -95,7 +95,8 @@ def _vllm(model: str, name: str, port: int, tp: int, num_nodes: int, node_rank: 
         if "--enforce-eager" not in extra:
             argv.append("--enforce-eager")  # skips ~60 s of graph compilation at start
         env["VLLM_CPU_KVCACHE_SPACE"] = os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB
-        if tp > 1 or num_nodes > 1 or _flag(extra, ("--pipeline-parallel-size", "-pp"), 1) > 1:
+        world = _flag(argv + extra, ("--tensor-parallel-size", "-tp"), 1) * _flag(extra, ("--pipeline-parallel-size", "-pp"), 1)
+        if world > 1 or num_nodes > 1:
             # its automatic thread binding wants one NUMA node per local rank and refuses to start
             # otherwise ("Not enough allowed NUMA nodes to bind threads"): leave threads unbound
             env["VLLM_CPU_OMP_THREADS_BIND"] = os.environ.get("VLLM_CPU_OMP_THREADS_BIND", "nobind")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -88,3 +89,11 @@ def test_wait_ready_deadline(tmp_path):
     with pytest.raises(ServerFailed, match="not ready after 2 s(.|\n)*loading weights"):
         wait_ready("http://127.0.0.1:18049", timeout_s=2, log_path=str(log), poll_s=0.2)
     assert time.monotonic() - t0 < 6
+
+
+def test_cpu_tp_from_server_args_unbinds_threads():
+    one = server_launch("vllm", "/m", port=5000, num_gpus=0)
+    if "VLLM_CPU_OMP_THREADS_BIND" not in os.environ:
+        assert "VLLM_CPU_OMP_THREADS_BIND" not in one.env  # one rank: vLLM's automatic binding is kept
+    two = server_launch("vllm", "/m", port=5000, num_gpus=0, server_args="--tensor-parallel-size 2")
+    assert two.env["VLLM_CPU_OMP_THREADS_BIND"] == "nobind"
