@@ -121,6 +121,8 @@ def render_sbatch(stage: StageSpec, cfg: ClusterConfig, sl: ArraySlice, *, depen
         flags += list(cfg.sandbox_extra_srun_args)
         body += [_srun(flags, "sandbox.log", "sandbox"), 'SANDBOX=$!; PIDS+=("$SANDBOX")']
     flags = [f"--nodes={stage.num_nodes}", "--ntasks-per-node=1"] + client_flags
+    if stage.num_nodes != nodes:  # fewer nodes than the job: srun would inherit SLURM_NTASKS and refuse the step
+        flags[1:1] = [f"--ntasks={stage.num_nodes}"]
     if stage.num_nodes > 1:  # a multi-node command (e.g. sharding) whose rank fails would leave the rest waiting
         flags[2:2] = ["--kill-on-bad-exit=1"]
     body += [_srun(flags, "client.log", "client"), "CLIENT=$!", WAIT_BLOCK]
