@@ -20,6 +20,9 @@ def _plan(tmp_path: Path, *args: str) -> list[str]:
     (tmp_path / "cluster_configs").mkdir(exist_ok=True)
     (tmp_path / "cluster_configs" / "slurm.yaml").write_text(
         SLURM_CFG % {"ws": tmp_path / "ws", "reg": tmp_path / "registry"})
+    sdg = tmp_path / "ws" / "open-reasoning" / "sdg"
+    sdg.mkdir(parents=True, exist_ok=True)
+    (sdg / "math-problems.jsonl").write_text('{"problem": "1+1", "expected_answer": "2"}\n')
     env = dict(os.environ, PYTHONPATH=str(ROOT), NSL_REGISTRY_DIR=str(tmp_path / "registry"))
     p = subprocess.run([sys.executable, str(RECIPE), "--dry-run", "--cluster", "slurm", *args], cwd=tmp_path,
                        env=env, capture_output=True, text=True, timeout=120)
