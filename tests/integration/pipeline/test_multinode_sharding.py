@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from nemo_skills_lite.conversion.manifest import ShardManifest
-from nemo_skills_lite.pipeline.cli import generate, run_cmd, wrap_arguments
+from nemo_skills_lite.pipeline.cli import generate, run_cmd, submit, wrap_arguments
 from tests.fixtures.common import require
 from tests.fixtures.vllm import VLLM_PYTHON
 from tests.integration.pipeline.helpers import rows, wait_stage, write_config
@@ -105,6 +105,7 @@ def test_two_node_server_rank1_dies_job_fails_and_both_nodes_are_cleared(tmp_pat
                                 "++max_concurrent_requests=2"), cluster=cfg, input_file=str(problems),
              output_dir=str(out), expname="die2", model=str(tiny_model_dir), server_type="vllm", server_gpus=0,
              server_nodes=2, server_args="--dtype float32 --max-model-len 512 --enforce-eager")
+    submit()
     async_file, deadline, victim = out / "output.jsonl-async", time.monotonic() + 500, None
     while time.monotonic() < deadline and victim is None:
         if async_file.exists() and len(async_file.read_text().splitlines()) >= 3:
