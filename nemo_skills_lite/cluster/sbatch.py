@@ -18,6 +18,7 @@ from nemo_skills_lite.cluster.config import ClusterConfig
 from nemo_skills_lite.runtime.spec import StageSpec
 
 CODE_MOUNT = "/nemo_run/code"
+MULTI_NODE_SERVER_WAIT_S = 30  # srun --wait: the other nodes' servers are stopped this long after one ends
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,8 @@ def render_sbatch(stage: StageSpec, cfg: ClusterConfig, sl: ArraySlice, *, depen
     srv = stage.server
     if srv and not srv.address:
         flags = [f"--nodes={srv.nodes}", "--ntasks-per-node=1"] + _container_flags(srv.container, stage, code_dir)
+        if srv.nodes > 1:  # one node's server ending breaks the whole server: end the step, so the job sees it
+            flags[2:2] = ["--kill-on-bad-exit=1", f"--wait={MULTI_NODE_SERVER_WAIT_S}"]
         body += [_srun(flags, "server-%t.log", "server"), 'SERVER=$!; PIDS+=("$SERVER")']
     if stage.with_sandbox:
         flags = ["--nodes=1", "--ntasks=1"] + _container_flags(stage.sandbox_container, stage, code_dir,
@@ -118,6 +121,10 @@ def render_sbatch(stage: StageSpec, cfg: ClusterConfig, sl: ArraySlice, *, depen
         flags += list(cfg.sandbox_extra_srun_args)
         body += [_srun(flags, "sandbox.log", "sandbox"), 'SANDBOX=$!; PIDS+=("$SANDBOX")']
     flags = [f"--nodes={stage.num_nodes}", "--ntasks-per-node=1"] + client_flags
+    if stage.num_nodes != nodes:  # fewer nodes than the job: srun would inherit SLURM_NTASKS and refuse the step
+        flags[1:1] = [f"--ntasks={stage.num_nodes}"]
+    if stage.num_nodes > 1:  # a multi-node command (e.g. sharding) whose rank fails would leave the rest waiting
+        flags[2:2] = ["--kill-on-bad-exit=1"]
     body += [_srun(flags, "client.log", "client"), "CLIENT=$!", WAIT_BLOCK]
     return "\n".join(h + body) + "\n"
 

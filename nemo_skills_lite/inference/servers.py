@@ -5,12 +5,15 @@ polls ``GET {base_url}/v1/models`` until it lists a model, and raises ``ServerFa
 log tail when the process dies or the deadline passes.
 
 Multi-node:
-- vllm: tensor parallel = num_gpus x num_nodes over a Ray cluster (vLLM's supported multi-node mode):
-  rank 0 runs ``ray start --head`` then the API server with ``--distributed-executor-backend ray``; other
-  ranks run ``ray start --block --address=master`` (argv is a ``bash -c`` line, exec-able as is).
+- vllm: tensor parallel = num_gpus x num_nodes with vLLM's own multi-node mode (no Ray): every node runs
+  the same command with ``--nnodes N --node-rank R --master-addr host --master-port port``; rank 0 serves
+  HTTP, the others add ``--headless`` (workers only).
 - sglang: every node runs the same server with ``--tp num_gpus*num_nodes --nnodes N --node-rank R
   --dist-init-addr master:port``; rank 0 serves HTTP.
-``master_addr`` is ``host`` or ``host:port`` (the port for the distributed init / Ray head).
+``master_addr`` is ``host`` or ``host:port`` (the port for the distributed init).
+On CPU (num_gpus=0) each node counts as one rank: TP = num_nodes.
+``check_launch`` (run by the job before it starts a server) refuses ``--load-format sharded_state`` on
+shards of another engine or TP/PP size (``conversion.manifest``), instead of a load error minutes later.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from nemo_skills_lite.utils.errors import NslError
 
 SERVER_TYPES = ("vllm", "sglang", "trtllm", "openai")
 SGLANG_DIST_PORT = 20000
-RAY_PORT = 6379
+VLLM_MASTER_PORT = 29501
 
 
 class ServerFailed(Exception):
@@ -58,11 +61,11 @@ def server_launch(server_type: str, model: str, *, port: int, num_gpus: int, num
     if num_gpus < 0 or num_nodes < 1 or not (0 <= node_rank < num_nodes):
         raise NslError(f"bad server shape: num_gpus={num_gpus}, num_nodes={num_nodes}, node_rank={node_rank}")
     extra = shlex.split(server_args)
-    tp = max(1, num_gpus * num_nodes)
+    tp = max(1, num_gpus) * num_nodes  # CPU (num_gpus=0): one rank per node
     name = served_model_name or model
     host, _, mport = master_addr.rpartition(":") if ":" in master_addr else (master_addr, "", "")
     if server_type == "vllm":
-        return _vllm(model, name, port, tp, num_nodes, node_rank, f"{host}:{mport or RAY_PORT}", extra,
+        return _vllm(model, name, port, tp, num_nodes, node_rank, (host, int(mport or VLLM_MASTER_PORT)), extra,
                      cpu=num_gpus == 0)
     if server_type == "sglang":
         argv = [_python("NSL_SGLANG_PYTHON"), "-m", "sglang.launch_server", "--model-path", model,
@@ -77,7 +80,7 @@ def server_launch(server_type: str, model: str, *, port: int, num_gpus: int, num
     return ServerLaunch(argv + extra, {}, port)
 
 
-def _vllm(model: str, name: str, port: int, tp: int, num_nodes: int, node_rank: int, ray_addr: str,
+def _vllm(model: str, name: str, port: int, tp: int, num_nodes: int, node_rank: int, master: tuple[str, int],
           extra: list[str], cpu: bool = False) -> ServerLaunch:
     py = _python("NSL_VLLM_PYTHON")
     env = {"HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
@@ -92,16 +95,45 @@ def _vllm(model: str, name: str, port: int, tp: int, num_nodes: int, node_rank: 
         if "--enforce-eager" not in extra:
             argv.append("--enforce-eager")  # skips ~60 s of graph compilation at start
         env["VLLM_CPU_KVCACHE_SPACE"] = os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB
-    if num_nodes == 1:
-        return ServerLaunch(argv + extra, env, port)
-    ray = shlex.quote(os.path.join(os.path.dirname(py), "ray"))
-    ray_port = ray_addr.rpartition(":")[2]
-    if node_rank != 0:  # workers only join the Ray cluster; rank 0 serves
-        return ServerLaunch(["bash", "-c", f"exec {ray} start --block --address={shlex.quote(ray_addr)} "
-                             "--disable-usage-stats"], env, port)
-    serve = shlex.join(argv + ["--distributed-executor-backend", "ray"] + extra)
-    return ServerLaunch(["bash", "-c", f"{ray} start --head --port={ray_port} --disable-usage-stats && exec {serve}"],
-                        env, port)
+        world = _flag(argv + extra, ("--tensor-parallel-size", "-tp"), 1) * _flag(extra, ("--pipeline-parallel-size", "-pp"), 1)
+        if world > 1 or num_nodes > 1:
+            # its automatic thread binding wants one NUMA node per local rank and refuses to start
+            # otherwise ("Not enough allowed NUMA nodes to bind threads"): leave threads unbound
+            env["VLLM_CPU_OMP_THREADS_BIND"] = os.environ.get("VLLM_CPU_OMP_THREADS_BIND", "nobind")
+    if num_nodes > 1:
+        argv += ["--nnodes", str(num_nodes), "--node-rank", str(node_rank), "--master-addr", master[0],
+                 "--master-port", str(master[1]), "--distributed-executor-backend", "mp"]
+        if node_rank != 0:  # workers only (vllm serve --headless); rank 0 serves HTTP
+            argv[1:3] = ["-m", "nemo_skills_lite.inference.vllm_headless"]
+            for flag in ("--served-model-name", "--host", "--port"):
+                i = argv.index(flag)
+                del argv[i:i + 2]
+    return ServerLaunch(argv + extra, env, port)
+
+
+def _flag(extra: list[str], names: tuple[str, ...], default):
+    """Last value of a flag in server_args (``--x v`` or ``--x=v``), converted like the default."""
+    value = default
+    for i, a in enumerate(extra):
+        key, eq, v = a.partition("=")
+        if key in names:
+            value = v if eq else (extra[i + 1] if i + 1 < len(extra) else value)
+    return type(default)(value)
+
+
+def check_launch(launch: ServerLaunch, server_type: str, model: str) -> None:
+    """Refuse ``--load-format sharded_state`` on shards of another engine or TP/PP size (NslError), before
+    the engine spends minutes loading and then fails with a missing-key or shape error."""
+    argv = launch.argv
+    if server_type not in ("vllm", "sglang") or _flag(argv, ("--load-format",), "auto") != "sharded_state":
+        return
+    from nemo_skills_lite.conversion.manifest import check_sharded_model
+
+    tp_names = ("--tensor-parallel-size", "-tp") if server_type == "vllm" else ("--tp", "--tp-size",
+                                                                                  "--tensor-parallel-size")
+    pp_names = ("--pipeline-parallel-size", "-pp") if server_type == "vllm" else ("--pp", "--pp-size",
+                                                                                  "--pipeline-parallel-size")
+    check_sharded_model(model, engine=server_type, tp=_flag(argv, tp_names, 1), pp=_flag(argv, pp_names, 1))
 
 
 def log_tail(log_path: str | None, lines: int = 40) -> str:

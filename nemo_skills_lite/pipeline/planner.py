@@ -261,5 +261,12 @@ def plan_run_cmd(a: RunCmdArgs, cmd: str, cfg: ClusterConfig, env: Env, default_
     key = hashlib.sha1(cmd.encode()).hexdigest()[:12]
     unit = UnitSpec(index=0, command=cmd, marker=str(command_marker(log_dir, key)))
     cfg.check_mounted({"log_dir": log_dir})
-    return base_stage("run_cmd", a, cfg, env, log_dir, [unit], server, a.with_sandbox, a.num_nodes, a.num_gpus,
-                      a.container or "nemo-skills")
+    stage = base_stage("run_cmd", a, cfg, env, log_dir, [unit], server, a.with_sandbox, a.num_nodes, a.num_gpus,
+                       a.container or "nemo-skills")
+    if not cfg.uses_containers and a.container in ENGINE_PYTHONS:
+        # host mode: "the sglang/vllm container" is that engine's interpreter (python/python3 in the command)
+        stage = dataclasses.replace(stage, env={**stage.env, "NSL_ENGINE_PYTHON_VAR": ENGINE_PYTHONS[a.container]})
+    return stage
+
+
+ENGINE_PYTHONS = {"vllm": "NSL_VLLM_PYTHON", "sglang": "NSL_SGLANG_PYTHON"}

@@ -125,7 +125,8 @@ class Job:
         return 0
 
     def server(self) -> int:
-        from nemo_skills_lite.inference.servers import server_launch
+        from nemo_skills_lite.inference.servers import check_launch, server_launch
+        from nemo_skills_lite.utils.errors import NslError
 
         srv = self.spec.server
         assert srv is not None and not srv.address, "server role needs a launched server"
@@ -138,10 +139,15 @@ class Job:
         launch = server_launch(srv.server_type, srv.model, port=info["port"], num_gpus=srv.gpus,
                                num_nodes=srv.nodes, node_rank=rank,
                                master_addr=f"{info['host']}:{info['dist_port']}", server_args=srv.args)
-        if srv.entrypoint:  # server_entrypoint: the same arguments, another module or script
+        if srv.entrypoint and "nemo_skills_lite.inference.vllm_headless" not in launch.argv:  # server_entrypoint: same args, another module or script (not for headless vLLM ranks > 0)
             entry = [srv.entrypoint] if srv.entrypoint.endswith(".py") else ["-m", srv.entrypoint]
             rest = launch.argv[3:] if launch.argv[1:2] == ["-m"] else launch.argv[1:]
             launch = dataclasses.replace(launch, argv=[launch.argv[0], *entry, *rest])
+        try:
+            check_launch(launch, srv.server_type, srv.model)
+        except NslError as e:
+            print(f"nsl worker: not starting {srv.server_type} rank {rank}: {e}", file=sys.stderr, flush=True)
+            return 2
         print(f"nsl worker: starting {srv.server_type} rank {rank}: {' '.join(launch.argv)}", flush=True)
         return run_in_group(launch.argv, {**os.environ, **launch.env}, kill_leftovers=True)[0]
 
@@ -151,10 +157,23 @@ class Job:
         argv = [sys.executable, "-m", "nemo_skills_lite.code_execution.service", "--host", "0.0.0.0", "--port", str(port)]
         os.execvp(argv[0], argv)
 
+    def master_node(self) -> str:
+        """Address of the job's first node, the same on every node: node 0 publishes its own."""
+        if self.spec.num_nodes <= 1:
+            return host_address()
+        if int(os.environ.get("SLURM_NODEID", os.environ.get("SLURM_PROCID", "0"))) == 0:
+            self.publish("master", {"host": host_address()})
+        return self.lookup("master", 300)["host"]
+
     def client_env(self) -> dict[str, str]:
         env = dict(os.environ)
         # `python ...` in a command means the job's interpreter (the venv or the container's)
         env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+        engine_python = env.get(env.get("NSL_ENGINE_PYTHON_VAR", ""), "")
+        if engine_python:  # run_cmd(container="vllm"|"sglang") on a host-mode cluster: that engine's python
+            env["PATH"] = os.path.dirname(engine_python) + os.pathsep + env["PATH"]
+        if "SLURM_MASTER_NODE" not in env:  # NeMo-Skills' name for the first node (commands use it)
+            env["SLURM_MASTER_NODE"] = self.master_node()
         srv = self.spec.server
         if srv is not None:
             from nemo_skills_lite.inference.servers import wait_ready

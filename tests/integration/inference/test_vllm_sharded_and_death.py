@@ -36,7 +36,7 @@ def test_sharded_state_serve_then_server_dies(tmp_path, vllm_server, tiny_model_
     assert (sharded / "model-rank-0-part-0.safetensors").exists() and (sharded / "tokenizer.json").exists()
     r = subprocess.run([VLLM_PYTHON, "-m", "nemo_skills_lite.inference.save_sharded_state", "--model-path",
                         str(tiny_model_dir), "--output", str(sharded)], capture_output=True, text=True, env=env)
-    assert r.returncode == 2 and "not empty" in r.stderr  # never mixes shards into an existing folder
+    assert r.returncode == 2 and "already holds model files" in r.stderr  # never mixes shards
 
     launch = server_launch("vllm", str(sharded), port=PORT, num_gpus=0, served_model_name="tiny-sharded",
                            server_args="--load-format sharded_state --dtype float32 --max-model-len 1024 "

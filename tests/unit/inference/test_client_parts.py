@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -49,10 +50,17 @@ def test_launch_commands():
     assert v.argv[1:3] == ["-m", "vllm.entrypoints.openai.api_server"]
     assert v.argv[v.argv.index("--tensor-parallel-size") + 1] == "8" and v.argv[-2:] == ["--load-format", "sharded_state"]
     head = server_launch("vllm", "/m", port=5000, num_gpus=8, num_nodes=2, master_addr="n0:7000")
-    assert head.argv[0] == "bash" and "ray start --head --port=7000" in head.argv[2]
-    assert "--tensor-parallel-size 16" in head.argv[2] and "--distributed-executor-backend ray" in head.argv[2]
+    h = head.argv  # vLLM's own multi-node mode: same command everywhere, rank > 0 headless
+    assert h[h.index("--tensor-parallel-size") + 1] == "16" and h[h.index("--nnodes") + 1] == "2"
+    assert h[h.index("--master-addr") + 1] == "n0" and h[h.index("--master-port") + 1] == "7000"
+    assert h[h.index("--node-rank") + 1] == "0" and "--headless" not in h
     worker = server_launch("vllm", "/m", port=5000, num_gpus=8, num_nodes=2, node_rank=1, master_addr="n0:7000")
-    assert "--address=n0:7000" in worker.argv[2] and "api_server" not in worker.argv[2]
+    assert worker.argv[worker.argv.index("--node-rank") + 1] == "1" and "--port" not in worker.argv
+    assert worker.argv[1:3] == ["-m", "nemo_skills_lite.inference.vllm_headless"]  # vllm serve --headless
+    cpu = server_launch("vllm", "/m", port=5000, num_gpus=0, num_nodes=2, master_addr="n0")
+    assert cpu.argv[cpu.argv.index("--tensor-parallel-size") + 1] == "2"  # CPU: one rank per node
+    assert cpu.argv[cpu.argv.index("--master-port") + 1] == "29501"
+    assert cpu.env["VLLM_CPU_OMP_THREADS_BIND"] == "nobind"  # auto binding refuses 2 ranks on 1 NUMA node
     s = server_launch("sglang", "/m", port=5000, num_gpus=8, num_nodes=2, node_rank=1, master_addr="n0",
                       server_args="--context-length 34768")
     a = s.argv
@@ -81,3 +89,11 @@ def test_wait_ready_deadline(tmp_path):
     with pytest.raises(ServerFailed, match="not ready after 2 s(.|\n)*loading weights"):
         wait_ready("http://127.0.0.1:18049", timeout_s=2, log_path=str(log), poll_s=0.2)
     assert time.monotonic() - t0 < 6
+
+
+def test_cpu_tp_from_server_args_unbinds_threads():
+    one = server_launch("vllm", "/m", port=5000, num_gpus=0)
+    if "VLLM_CPU_OMP_THREADS_BIND" not in os.environ:
+        assert "VLLM_CPU_OMP_THREADS_BIND" not in one.env  # one rank: vLLM's automatic binding is kept
+    two = server_launch("vllm", "/m", port=5000, num_gpus=0, server_args="--tensor-parallel-size 2")
+    assert two.env["VLLM_CPU_OMP_THREADS_BIND"] == "nobind"

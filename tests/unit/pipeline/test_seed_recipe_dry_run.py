@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -36,9 +37,13 @@ def run_seed(tmp_path: Path, *, problems: bool) -> subprocess.CompletedProcess:
 def test_seed_recipe_without_its_problems_submits_nothing(tmp_path: Path) -> None:
     p = run_seed(tmp_path, problems=False)
     assert p.returncode == 1
-    assert p.stderr.strip().splitlines() == [
+    lines = p.stderr.strip().splitlines()
+    assert lines[0] == (
         "error: r1-0528-math-solutions: input file(s) not found and not written by any stage it runs after: "
-        "/workspace/open-reasoning/sdg/math-problems.jsonl; nothing was submitted"]
+        "/workspace/open-reasoning/sdg/math-problems.jsonl; nothing was submitted")
+    # the sharding step before it was planned, and is not submitted either
+    assert lines[1:] == ["[nsl] the script stopped with an error before its 1 planned stage(s) were submitted: "
+                         "nothing was submitted"]
     assert not list(tmp_path.rglob("*.sbatch")) and not (tmp_path / "registry").exists()
 
 
@@ -46,8 +51,9 @@ def test_seed_recipe_graph_under_dry_run(tmp_path: Path) -> None:
     p = run_seed(tmp_path, problems=True)
     assert p.returncode == 0, p.stderr
     lines = [line for line in p.stdout.splitlines() if line.startswith("[nsl dry-run]")]
-    assert len(lines) == 5
-    gen, judge, majority, rejudge, prepare = lines
+    assert len(lines) == 6
+    shard, gen, judge, majority, rejudge, prepare = lines
+    assert "(run_cmd): 1/1" in shard and "after" not in shard
     assert "r1-0528-math-solutions (generate): 16/16 unit(s)" in gen and "sglang 2x8 GPUs" in gen
     assert "after" not in gen
     for line, after in ((judge, gen), (majority, judge), (rejudge, majority), (prepare, rejudge)):
@@ -62,3 +68,18 @@ def test_seed_recipe_graph_under_dry_run(tmp_path: Path) -> None:
     spec = next((tmp_path / "ws" / "open-reasoning" / "sdg" / "solutions" / "logs" / ".nsl").glob("*.json")).read_text()
     assert "--load-format sharded_state --context-length 34768" in spec
     assert "++prompt_config=generic/math" in spec and "++inference.temperature=0.6" in spec
+
+    # the sharding step: the seed's command reaches the job unchanged, on 2 nodes x 8 GPUs in the sglang container
+    shard_spec = json.loads(next((tmp_path / "ws" / "DeepSeek-R1-0528-tp16" / ".nsl").glob("*.json")).read_text())
+    assert shard_spec["units"][0]["command"] == SEED_SHARD_CMD
+    assert (shard_spec["num_nodes"], shard_spec["num_gpus"]) == (2, 8)
+    shard_script = next(s for s in scripts if "DeepSeek-R1-0528-tp16" in str(s)).read_text()
+    assert "#SBATCH --nodes=2" in shard_script and "--container-image=lmsysorg/sglang:v0.5" in shard_script
+    assert "srun --overlap --nodes=2 --ntasks-per-node=1" in shard_script  # one process per node: SLURM_PROCID
+
+
+# the seed's text (002_452423e86d401082.txt) with nemo_skills/ renamed, as the shell will see it
+SEED_SHARD_CMD = ("python3 nemo_skills_lite/conversion/save_sharded_state.py     --model-path=/workspace/DeepSeek-R1-0528"
+                  "     --output=/workspace/DeepSeek-R1-0528-tp16     --tensor-parallel-size=16     --context-len=8192"
+                  "     --trust-remote-code     --nnodes 2     --dist-init-addr $SLURM_MASTER_NODE:20000"
+                  "     --node-rank $SLURM_PROCID")

@@ -2,6 +2,28 @@
 # renamed to nemo_skills_lite. Paths under /workspace and cluster name 'slurm' are as in the seed.
 from nemo_skills_lite.pipeline.cli import generate, run_cmd, wrap_arguments
 
+# The next step is optional, but we recommend sharding the checkpoint to avoid very long loading time.
+cmd = (
+    "python3 nemo_skills_lite/conversion/save_sharded_state.py "
+    "    --model-path=/workspace/DeepSeek-R1-0528 "
+    "    --output=/workspace/DeepSeek-R1-0528-tp16 "
+    "    --tensor-parallel-size=16 "
+    "    --context-len=8192 "
+    "    --trust-remote-code "
+    "    --nnodes 2 "
+    "    --dist-init-addr $SLURM_MASTER_NODE:20000 "
+    "    --node-rank $SLURM_PROCID "
+)
+
+run_cmd(
+    ctx=wrap_arguments(cmd),
+    cluster="slurm",
+    num_gpus=8,
+    num_nodes=2,
+    container="sglang",
+    log_dir="/workspace/DeepSeek-R1-0528-tp16",
+)
+
 cluster = 'slurm'
 tokens_to_generate = 32768
 num_solutions = 16

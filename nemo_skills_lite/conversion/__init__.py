@@ -1,0 +1,1 @@
+"""Checkpoint conversion run inside engine containers (sharding for fast tensor-parallel loads)."""
