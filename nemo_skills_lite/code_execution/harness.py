@@ -143,8 +143,9 @@ def _pytest_run(req: dict, report, nonce: str) -> int:
     return rc
 
 
-def run_child(req: dict, rundir: str, status_w: int, nonce: str) -> int:
-    """The run process: fresh fds, default signals, limits, no capabilities, then the program."""
+def enter_run(rundir: str, status_w: int, limits: dict, *, binary: bool = False) -> None:
+    """A run process's set-up (also the warm pytest worker's): fresh fds (status on fd 3), default signals,
+    limits, no capabilities."""
     os.chdir(rundir)
     fin = os.open("stdin", os.O_RDONLY)
     fout = os.open("stdout", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -156,11 +157,16 @@ def run_child(req: dict, rundir: str, status_w: int, nonce: str) -> int:
     for sig in (signal.SIGPIPE, signal.SIGXCPU, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    if req["kind"] == "exec":  # binaries: default dispositions (SIGXFSZ kills on huge output)
+    if binary:  # binaries: default dispositions (SIGXFSZ kills on huge output)
         signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
-    set_limits(req["limits"])
+    set_limits(limits)
     if NESTED_NS and drop_caps() != 0:
         raise OSError("could not drop capabilities; refusing to run")
+
+
+def run_child(req: dict, rundir: str, status_w: int, nonce: str) -> int:
+    """The run process: set up (``enter_run``), then the program."""
+    enter_run(rundir, status_w, req["limits"], binary=req["kind"] == "exec")
     if req["kind"] == "exec":
         env = {"PATH": "/usr/bin:/bin", "HOME": rundir, "LANG": "C.UTF-8", "TMPDIR": rundir}
         os.execve(req["argv"][0], req["argv"], env)

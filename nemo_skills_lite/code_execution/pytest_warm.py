@@ -29,15 +29,12 @@ import gc
 import importlib
 import json
 import os
-import signal
 import sys
 import tempfile
 
 # flat imports: this file runs from the staged worker dir, next to these (see isolation.WORKER_FILES)
-from harness import drop_caps, set_limits
+from harness import enter_run
 from missing_module import from_exception
-
-NESTED_NS = os.environ.get("NSL_NESTED_NS", "1") == "1"
 
 # What generated tests import most (docs/sandbox.md); each is imported once per worker, if installed.
 PRELOAD = ("numpy", "pandas", "scipy", "scipy.sparse", "scipy.optimize", "scipy.stats", "scipy.special",
@@ -239,22 +236,8 @@ class _Collector:
 
 
 def run_child(req: dict, rundir: str, status_w: int, nonce: str) -> int:
-    """The pytest run process: the same set-up as ``harness.run_child`` (fresh fds, default signals,
-    limits, no capabilities; keep the two in step), then pytest."""
-    os.chdir(rundir)
-    fin = os.open("stdin", os.O_RDONLY)
-    fout = os.open("stdout", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    ferr = os.open("stderr", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    for src, dst in ((fin, 0), (fout, 1), (ferr, 2)):
-        os.dup2(src, dst)
-    os.dup2(status_w, 3)
-    os.closerange(4, 1 << 16)
-    for sig in (signal.SIGPIPE, signal.SIGXCPU, signal.SIGTERM):
-        signal.signal(sig, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    set_limits(run_limits(req["limits"]))
-    if NESTED_NS and drop_caps() != 0:
-        raise OSError("could not drop capabilities; refusing to run")
+    """The pytest run process: the run set-up every sandboxed program gets (``harness.enter_run``), then pytest."""
+    enter_run(rundir, status_w, run_limits(req["limits"]))
     return run(req, 3, nonce)
 
 

@@ -10,15 +10,20 @@ Layout (NeMo-Skills'): ``<output_dir>/eval-results/<benchmark>/output-rs{S}.json
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import shlex
 from pathlib import Path
 from typing import Any
 
 from nemo_skills_lite import benchmarks
+from nemo_skills_lite.benchmarks.groups import estimate_costs, pack
 from nemo_skills_lite.cluster.config import ClusterConfig, load_cluster_config
 from nemo_skills_lite.pipeline.graph import Node
 from nemo_skills_lite.pipeline.options import CommonArgs, EvalArgs, GenerateArgs, RunCmdArgs, ServerArgs
 from nemo_skills_lite.pipeline.planner import stage_config, user_path
+from nemo_skills_lite.pipeline.submission import StageHandle, new_stage_id
+from nemo_skills_lite.runtime.paths import command_marker
+from nemo_skills_lite.runtime.spec import UnitSpec
 from nemo_skills_lite.utils.errors import NslError
 
 
@@ -49,6 +54,9 @@ def plan_eval(a: EvalArgs, ctx: Any) -> list[Node]:
     graders, names = [], [n for n, _, _ in plan]
     results = f"{a.output_dir}/eval-results"
     gen_opts, cmd_opts = _shared(a, GenerateArgs), _shared(a, RunCmdArgs)
+    if a.num_jobs is not None and a.num_chunks:
+        raise NslError("eval: num_jobs packs whole benchmarks into jobs; it cannot be combined with num_chunks")
+    gen_nodes: dict[str, Node] = {}
     for name, spec, seeds in plan:
         out = f"{results}/{name}"
         defaults = [f"++prompt_config={spec['prompt_config']}"] + [
@@ -57,7 +65,8 @@ def plan_eval(a: EvalArgs, ctx: Any) -> list[Node]:
         gen = GenerateArgs(**{**gen_opts, "input_file": _data_file(name, data_dir, a.split), "output_dir": out,
                               "expname": gen_exp, "num_random_seeds": seeds, "num_chunks": a.num_chunks,
                               "log_dir": a.log_dir and f"{a.log_dir}/{name}"})
-        nodes.append(plan_generate_node(gen, defaults + ctx.args, cfg))
+        gen_nodes[name] = plan_generate_node(gen, defaults + ctx.args, cfg)
+        nodes.append(gen_nodes[name])
         grade = (f"python -m nemo_skills_lite.evaluation.evaluate ++input_files={shlex.quote(out + '/output-rs*.jsonl')} "
                  f"++eval_type={spec['eval_type']} {spec.get('eval_args', '')}").strip()
         nodes.append(plan_run_cmd_node(_cmd_args(cmd_opts, grade_exp, gen_exp, f"{out}/logs"), grade, cfg))
@@ -67,10 +76,50 @@ def plan_eval(a: EvalArgs, ctx: Any) -> list[Node]:
             nodes.append(judge_node(a, gen_opts, name, out, f"{results}/{name}-judge", seeds, grade_exp, cfg, judge))
             graders.append(f"{expname}-{name}-judge")
             names.append(f"{name}-judge")
+    if a.num_jobs is not None:
+        nodes = _packed(nodes, gen_nodes, plan, data_dir, a.num_jobs, expname, results, cfg)
     summary = (f"python -m nemo_skills_lite.evaluation.summarize {shlex.quote(results)} "
                f"--benchmarks {','.join(names)}")
     nodes.append(plan_run_cmd_node(_cmd_args(cmd_opts, expname, graders, f"{results}/logs"), summary, cfg))
     return nodes
+
+
+def _packed(nodes: list[Node], gen_nodes: dict[str, Node], plan: list, data_dir: str, num_jobs: int, expname: str,
+            results: str, cfg: ClusterConfig) -> list[Node]:
+    """NeMo-Skills' ``num_jobs``: the generation stages become at most ``num_jobs`` stages of one job each, whose
+    command runs its benchmarks' generations one after another against one server (a generation whose output is
+    done exits at once, so a rerun of the job resumes). Grading stages then run after the job holding their
+    benchmark."""
+    costs = estimate_costs([(n, s) for n, _, s in plan], cfg.host_path(data_dir))
+    owner: dict[str, str] = {}
+    packed: list[Node] = []
+    for i, names in enumerate(pack(costs, num_jobs)):
+        members = [gen_nodes[n] for n in names]
+        units = [u for m in members for u in m.spec.units]
+        command = " && ".join(u.command for u in units)
+        log_dir = f"{results}/logs/jobs"
+        first = members[0]
+        exp = f"{expname}-job{i}"
+        unit = UnitSpec(index=0, command=command,
+                        marker=str(command_marker(log_dir, hashlib.sha1(command.encode()).hexdigest()[:12])),
+                        inputs=tuple(sorted({p for u in units for p in u.inputs})))
+        spec = dataclasses.replace(first.spec, expname=exp, stage_id=new_stage_id(exp), log_dir=log_dir, units=(unit,),
+                                   kind="run_cmd",  # a command of several generations: the worker writes its marker
+                                   host_log_dir=cfg.host_path(log_dir) if cfg.uses_containers else None)
+        produces = frozenset().union(*(m.produces or frozenset() for m in members))
+        packed.append(Node(spec, first.cfg, first.run_after, StageHandle(exp, spec.stage_id), rerun_done=first.rerun_done,
+                           dry_run=first.dry_run, throttle=first.throttle, produces=produces))
+        owner.update({m.expname: exp for m in members})
+    out = []
+    for n in nodes:
+        if n.expname in owner:  # a generation stage: replaced by its job (inserted where the first member was)
+            job = next(p for p in packed if p.expname == owner[n.expname])
+            if all(m is not job for m in out):
+                out.append(job)
+            continue
+        n.run_after = tuple(owner.get(r, r) for r in n.run_after)
+        out.append(n)
+    return out
 
 
 def _cmd_args(opts: dict[str, Any], expname: str, after: str | list[str], log_dir: str) -> RunCmdArgs:

@@ -91,6 +91,8 @@ class EvalArgs(ServerArgs, CommonArgs):
     data_dir: str | None = opt(None, "folder with prepared benchmark data (<data_dir>/<bench>/test.jsonl)")
     split: str = opt("test", "benchmark split file name")
     num_chunks: int | None = opt(None, "split each benchmark's input into this many jobs")
+    num_jobs: int | None = opt(None, "pack the benchmarks' generation into at most this many jobs (balanced by "
+                                     "rows x seeds x tokens), each running its benchmarks one after another")
     judge_model: str | None = opt(None, "LLM judge model for benchmarks that use one")
     judge_server_type: str | None = opt(None, "server type for the judge model")
     judge_server_gpus: int = opt(0, "GPUs for the judge server")

@@ -18,15 +18,16 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "benchmarks"
 pytestmark = [pytest.mark.vllm, pytest.mark.sandbox, pytest.mark.slow]
 
 
-def test_eval_gsm8k_and_mbpp(tmp_path: Path, vllm_server, sandbox_pool) -> None:
+@pytest.mark.parametrize("num_jobs", [None, 1])  # 1: both benchmarks' generations in one job (NeMo-Skills num_jobs)
+def test_eval_gsm8k_and_mbpp(tmp_path: Path, vllm_server, sandbox_pool, num_jobs) -> None:
     data = tmp_path / "data"
     assert prepare(["gsm8k", "mbpp", "--source-dir", str(DATA), "--output-dir", str(data)]) == 0
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump({"executor": "local", "registry_dir": str(tmp_path / "reg")}))
     handles = eval_(ctx=wrap_arguments("++inference.tokens_to_generate=24"), cluster=str(cfg),
                     benchmarks="gsm8k:2,mbpp", output_dir=str(tmp_path / "res"), data_dir=str(data), expname="ev",
-                    server_address=vllm_server.url, model=vllm_server.model)
-    assert len(handles) == 5
+                    server_address=vllm_server.url, model=vllm_server.model, num_jobs=num_jobs)
+    assert len(handles) == (5 if num_jobs is None else 4)
     assert wait("ev", str(cfg), timeout=600) == "finished"
     metrics = json.loads((tmp_path / "res" / "eval-results" / "metrics.json").read_text())
     assert set(metrics) == {"gsm8k", "mbpp"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,28 @@ def test_eval_with_a_benchmark_not_prepared_submits_nothing(tmp_path: Path, caps
     assert submit() == []  # the eval added nothing to the graph
     assert not (tmp_path / "reg").exists() or not list((tmp_path / "reg").glob("*.json"))
     assert not (tmp_path / "res").exists()
+
+
+def test_num_jobs_packs_benchmarks_into_jobs(tmp_path: Path, capsys) -> None:
+    """NeMo-Skills' num_jobs: three benchmarks' generations in two jobs (balanced by rows x seeds x tokens);
+    each grading stage runs after the job that holds its benchmark."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"executor": "slurm", "partition": "p", "registry_dir": str(tmp_path / "reg")}))
+    data = prepared(tmp_path / "data", "gsm8k", "aime24", "human-eval")
+    handles = eval_(cluster=str(cfg), benchmarks="gsm8k:2,aime24:2,human-eval", output_dir=str(tmp_path / "res"),
+                    data_dir=data, expname="pk", server_address="http://h:1", model="m", num_jobs=2, dry_run=True)
+    assert len(handles) == 2 + 3 + 1
+    submit()
+    lines = {ln.split()[3]: ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("[nsl dry-run] stage")}
+    jobs = sorted(n for n in lines if n.startswith("pk-job"))
+    assert jobs == ["pk-job0", "pk-job1"] and all("(run_cmd): 1/1 unit(s)" in lines[j] for j in jobs)
+    specs = [json.loads(p.read_text()) for p in (tmp_path / "res" / "eval-results" / "logs" / "jobs" / ".nsl").glob("*.json")]
+    commands = [s["units"][0]["command"] for s in specs]
+    assert sorted(c.count("nemo_skills_lite.inference.generate") for c in commands) == [2, 3]  # 5 (bench, seed) runs
+    for bench in ("gsm8k", "aime24", "human-eval"):
+        job = next(s["expname"] for s in specs if f"eval-results/{bench}/output" in s["units"][0]["command"])
+        job_ids = lines[job].split("jobs ")[1].split(";")[0]
+        assert f"after {job_ids}" in lines[f"pk-{bench}-grade"]
+    with pytest.raises(NslError, match="num_jobs packs whole benchmarks into jobs; it cannot be combined with num_chunks"):
+        eval_(cluster=str(cfg), benchmarks="gsm8k", output_dir=str(tmp_path / "r2"), data_dir=data,
+              server_address="http://h:1", model="m", num_jobs=2, num_chunks=4, dry_run=True)
