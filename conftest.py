@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.fixtures.sandbox",
     "tests.fixtures.embedding",
     "tests.fixtures.ssh",
+    "tests.fixtures.containers",
 ]
 
 

@@ -4,13 +4,24 @@
 #   docker run --rm -p 18100:18100 --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
 #       nsl-sandbox --port 18100 --host 0.0.0.0
 #
+# On this project's test machines (no registry) scripts/build_images.sh builds it with
+# --build-arg BASE=nsl-base:bookworm (Debian 12 made locally with mmdebstrap); the default BASE is
+# the same Debian release from Docker Hub.
+#
 # Isolation inside the container is the same as on a host: each worker drops to its own
-# unprivileged uid (setpriv), gets rlimits and bubblewrap namespaces. bubblewrap needs
-# unprivileged user namespaces, which Docker's default seccomp/AppArmor profiles block; the two
-# --security-opt flags above allow them (no --privileged needed). With Slurm + enroot/pyxis the
-# container runs as an ordinary process and needs nothing extra. The service must run as root
-# inside the container so it can drop each worker to a separate uid.
-FROM debian:12-slim
+# unprivileged uid (setpriv), gets rlimits and bubblewrap namespaces. bubblewrap needs user
+# namespaces and a fresh /proc: with podman, --security-opt unmask=ALL is enough (measured; the
+# local executor passes it); with docker, the flags above plus systempaths=unconfined (untested).
+# No --privileged needed. With Slurm + enroot/pyxis the container runs as an ordinary process and
+# needs nothing extra. The service must run as root inside the container so it can drop each
+# worker to a separate uid.
+#
+# The service's python is the venv's: /opt/nsl/venv/bin comes first on PATH, so the in-job worker
+# (`python3 -m nemo_skills_lite.runtime.worker ... --role sandbox`, which starts the service with
+# its own interpreter) runs with fastapi/uvicorn. Sandboxed programs run with the separate,
+# world-readable /opt/nsl/sandbox-venv (pytest for KodCode-style tests).
+ARG BASE=debian:12-slim
+FROM ${BASE}
 
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -25,8 +36,10 @@ RUN python3 -m venv /opt/nsl/venv \
  && /opt/nsl/venv/bin/pip install --no-cache-dir "/src[sandbox]" \
  && python3 -m venv /opt/nsl/sandbox-venv \
  && /opt/nsl/sandbox-venv/bin/pip install --no-cache-dir -r /src/sandbox-requirements.txt \
- && chmod -R a+rX /opt/nsl
+ && chmod -R a+rX /opt/nsl && rm -rf /src
 
+ENV PATH=/opt/nsl/venv/bin:$PATH PYTHONUNBUFFERED=1
+WORKDIR /nemo_run/code
 EXPOSE 18100
 HEALTHCHECK --interval=10s --timeout=5s CMD python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:18100/health')"
 ENTRYPOINT ["/opt/nsl/venv/bin/python", "-m", "nemo_skills_lite.code_execution.service"]

@@ -2,7 +2,8 @@
 #   docker build -f containers/sglang.Dockerfile -t nsl-sglang .
 # Multi-node launch flags (--tp, --nnodes, --node-rank, --dist-init-addr) come from
 # nemo_skills_lite.inference.servers.server_launch.
-FROM lmsysorg/sglang:v0.5.3-cu126
+ARG BASE=lmsysorg/sglang:v0.5.3-cu126
+FROM ${BASE}
 WORKDIR /nemo_run/code
 COPY pyproject.toml README.md ./
 COPY nemo_skills_lite ./nemo_skills_lite

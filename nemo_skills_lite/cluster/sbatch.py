@@ -15,6 +15,7 @@ import shlex
 from dataclasses import dataclass
 
 from nemo_skills_lite.cluster.config import ClusterConfig
+from nemo_skills_lite.cluster.containers import sandbox_mounts
 from nemo_skills_lite.runtime.spec import StageSpec
 
 CODE_MOUNT = "/nemo_run/code"
@@ -55,7 +56,9 @@ def job_name(stage: StageSpec, cfg: ClusterConfig) -> str:
 def _container_flags(image: str | None, stage: StageSpec, code_dir: str, *, config_mounts: bool = True) -> list[str]:
     if not image:
         return []
-    mounts = ",".join([*(stage.mounts if config_mounts else ()), f"{code_dir}:{CODE_MOUNT}"])
+    # without the config mounts (the sandbox) the worker still needs its spec and rendezvous folder
+    own = stage.mounts if config_mounts else sandbox_mounts(stage, stage.host_log_dir or stage.log_dir)
+    mounts = ",".join([*own, f"{code_dir}:{CODE_MOUNT}"])
     return [f"--container-image={image}", f"--container-mounts={mounts}", "--no-container-mount-home",
             f"--container-workdir={CODE_MOUNT}"]
 

@@ -2,7 +2,7 @@
 
 Outputs: ``<output>`` is finished when ``<output>.done`` exists; rows of an unfinished one are appended to
 ``<output>-async``. Per stage, under its log dir: ``.nsl/<stage_id>.json`` (the spec jobs read),
-``.nsl/scripts/<stage_id>-L<level>-<slice>.sbatch``, ``.nsl/<stage_id>.state.json`` (+ ``.args.json``, ``.pid``:
+``.nsl/scripts/<stage_id>-L<level>-<slice>.sbatch`` (local container jobs: ``-L<level>-u<unit>.sh``), ``.nsl/<stage_id>.state.json`` (+ ``.args.json``, ``.pid``:
 the local runner), ``.nsl/rdv/...`` (where servers publish their address), ``.nsl/run_cmd-<hash>`` (the marker of a
 command stage), and the logs ``<stage_id>-L<level>-u<unit>...``. Code snapshots: ``<job_dir>/code/<digest>/``.
 """
@@ -31,6 +31,11 @@ def spec_path(log_dir: str | os.PathLike, stage_id: str) -> Path:
 
 def script_path(log_dir: str | os.PathLike, stage_id: str, level: int, index: int) -> Path:
     return nsl_dir(log_dir) / "scripts" / f"{stage_id}-L{level}-{index}.sbatch"
+
+
+def local_script_path(log_dir: str | os.PathLike, stage_id: str, level: int, unit: int) -> Path:
+    """The bash script of one local container job (one unit attempt; cluster/containers.py renders it)."""
+    return nsl_dir(log_dir) / "scripts" / f"{stage_id}-L{level}-u{unit}.sh"
 
 
 def state_path(log_dir: str | os.PathLike, stage_id: str) -> Path:
