@@ -40,6 +40,15 @@ def _with_code_from_generation(row: dict) -> dict:
     return {**row, "code": block.code, "language": block.language}
 
 
+def with_code(row: dict) -> tuple[dict, dict | None]:
+    """(the row with ``code`` taken from its ``generation`` where needed, None) or (row, the verdict of a row
+    whose generation holds no code block): what a caller of the HTTP service sends."""
+    try:
+        return _with_code_from_generation(row), None
+    except RowError as e:
+        return row, _error(f"bad row: {e}")
+
+
 def row_name(i: int, row: object) -> str:
     ident = next((row[k] for k in ("task_id", "id", "question_id", "name") if isinstance(row, dict) and k in row), None)
     return f"row {i + 1}" + (f" ({str(ident)[:60]})" if ident is not None else "")

@@ -64,12 +64,19 @@ class Verifier:
         opts = dict(stop_at_first_failure=self.cfg.stop_at_first_failure, flaky_reruns=self.cfg.flaky_reruns)
         if self.url:
             from nemo_skills_lite.code_execution.client import verify_rows_remote
+            from nemo_skills_lite.code_execution.verify import with_code
 
+            # the service runs code as given: rows carrying a model 'generation' get their code block here
+            prepared = [with_code(r) for r in rows]
+            sendable = [i for i, (r, err) in enumerate(prepared) if err is None]
             try:
-                results = verify_rows_remote(rows, url=self.url, **opts)
+                results = verify_rows_remote([prepared[i][0] for i in sendable], url=self.url, **opts)
             except Exception as e:  # noqa: BLE001 - connection refused, HTTP error: stop with one clear line
                 raise NslError(f"sandbox service at {self.url}: {type(e).__name__}: {e}") from None
-            for i, res in enumerate(results):
+            for i, (row, err) in enumerate(prepared):
+                if err is not None:
+                    on_row_done(i, err)
+            for i, res in zip(sendable, results):
                 on_row_done(i, res)
             return
         from nemo_skills_lite.code_execution import verify_rows

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -116,3 +117,21 @@ def test_verify_refuses_a_bad_checker_before_running(service):
     ok = httpx.post(f"{service}/verify", json={"rows": [{**rows[0], "checker": "def check(i, o, e):\n    return o.strip() == '1'\n"}]},
                     timeout=60).json()["rows"]
     assert ok[0]["verdict"] == "accepted"
+
+
+def test_verify_code_task_through_the_service_extracts_generations(service, tmp_path):
+    """verify_code with a sandbox URL (with_sandbox=True jobs): rows carrying a model 'generation' get their final
+    code block extracted by the task before they are sent; a generation without one is a 'bad row' verdict."""
+    good = "<think>add</think>\n```python\nprint(sum(map(int, input().split())))\n```"
+    rows = [{"id": 0, "generation": good, "tests": [{"input": "2 3", "output": "5"}]},
+            {"id": 1, "generation": "no code at all", "tests": [{"input": "2 3", "output": "5"}]},
+            {"id": 2, "code": "print(0)", "tests": [{"input": "2 3", "output": "5"}]}]
+    inp, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    inp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    p = subprocess.run([sys.executable, "-m", "nemo_skills_lite.code_execution.verify_task", f"++input_file={inp}",
+                        f"++output_file={out}", f"++sandbox_url={service}"], capture_output=True, text=True,
+                       timeout=300, cwd=Path(__file__).resolve().parents[3])
+    assert p.returncode == 0, p.stderr
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["verdict"] for r in got] == ["accepted", "error", "wrong_answer"]
+    assert "code block" in got[1]["error"] and got[0]["is_correct"] and not got[2]["is_correct"]
