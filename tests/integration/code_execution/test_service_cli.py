@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from nemo_skills_lite.code_execution.client import execute_remote, verify_rows_remote
-from tests.fixtures.sandbox import sandbox_problem
 from tests.fixtures.common import require
+from tests.fixtures.sandbox import sandbox_problem
 
 pytestmark = pytest.mark.sandbox
 PORT = 18120
