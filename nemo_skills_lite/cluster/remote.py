@@ -24,10 +24,10 @@ PATTERN = "output*.jsonl"
 
 def ssh_argv(ssh: SshTunnel, command: str) -> list[str]:
     """``ssh ... -- sh -c COMMAND`` built exactly as for Slurm commands (identity, port, options,
-    pre_command, shell: one implementation, ``Slurm._argv``)."""
+    pre_command, shell: one implementation, ``Slurm.command_argv``)."""
     from nemo_skills_lite.cluster.slurm import Slurm
 
-    return Slurm(ssh)._argv(["sh", "-c", command])  # noqa: SLF001 - the one place ssh argv are built
+    return Slurm(ssh).command_argv(["sh", "-c", command])  # the one place ssh argv are built
 
 
 def fetch_results(ssh: SshTunnel, remote_dir: str, dest: Path, *, timeout: float = 600) -> int:

@@ -22,7 +22,8 @@ class Slurm:
     ssh: SshTunnel | None = None
     calls: dict[str, int] = field(default_factory=dict)  # command -> count (benchmarks read this)
 
-    def _argv(self, argv: list[str]) -> list[str]:
+    def command_argv(self, argv: list[str]) -> list[str]:
+        """``argv`` as run on the login node: itself, or through the ssh tunnel (port, shell, pre_command)."""
         if not self.ssh:
             return argv
         target = f"{self.ssh.user}@{self.ssh.host}" if self.ssh.user else self.ssh.host
@@ -39,7 +40,7 @@ class Slurm:
     def run(self, argv: list[str], *, stdin: str | None = None, check: bool = True) -> str:
         self.calls[argv[0]] = self.calls.get(argv[0], 0) + 1
         try:
-            p = subprocess.run(self._argv(argv), input=stdin, capture_output=True, text=True, timeout=120)
+            p = subprocess.run(self.command_argv(argv), input=stdin, capture_output=True, text=True, timeout=120)
         except FileNotFoundError:
             raise NslError(f"'{argv[0]}' not found: is this a Slurm login node (or set ssh_tunnel in the "
                            f"cluster config)?") from None

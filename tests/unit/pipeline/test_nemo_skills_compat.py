@@ -29,7 +29,7 @@ def test_nemo_skills_example_configs_load_unchanged(capsys) -> None:
 
 
 def test_ssh_tunnel_port_shell_and_pre_command() -> None:
-    argv = Slurm(load_cluster_config(str(DATA / "slurm.yaml")).ssh_tunnel)._argv(["squeue", "-j", "1,2"])
+    argv = Slurm(load_cluster_config(str(DATA / "slurm.yaml")).ssh_tunnel).command_argv(["squeue", "-j", "1,2"])
     assert argv[:2] == ["ssh", "-o"] and argv[argv.index("-p") + 1] == "2222"
     assert argv[-1] == "bash -l -c 'source ~/.bashrc && squeue -j 1,2'"
 

@@ -39,6 +39,6 @@ def test_generate_fans_out_seeds_by_chunks_with_nemo_skills_names(tmp_path: Path
 
 def test_ssh_tunnel_wraps_scheduler_commands() -> None:
     s = Slurm(SshTunnel(host="login", user="me", identity="/k"))
-    argv = s._argv(["squeue", "-j", "1,2", "-o", "%i|%T"])
+    argv = s.command_argv(["squeue", "-j", "1,2", "-o", "%i|%T"])
     assert argv[:6] == ["ssh", "-o", "BatchMode=yes", "-i", "/k", "me@login"]
     assert argv[-1] == "squeue -j 1,2 -o '%i|%T'"

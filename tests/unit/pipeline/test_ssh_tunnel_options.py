@@ -17,7 +17,7 @@ def test_options_are_parsed_and_go_before_the_target() -> None:
     ssh = _ssh(host="login", user="me", identity="/k",
                options=["Port=22022", "StrictHostKeyChecking=accept-new", "UserKnownHostsFile=/tmp/kh"])
     assert ssh.options == ("Port=22022", "StrictHostKeyChecking=accept-new", "UserKnownHostsFile=/tmp/kh")
-    argv = Slurm(ssh)._argv(["sbatch", "--parsable"])
+    argv = Slurm(ssh).command_argv(["sbatch", "--parsable"])
     assert argv == ["ssh", "-o", "BatchMode=yes", "-o", "Port=22022", "-o", "StrictHostKeyChecking=accept-new",
                     "-o", "UserKnownHostsFile=/tmp/kh", "-i", "/k", "me@login", "--", "sbatch --parsable"]
 
@@ -25,7 +25,7 @@ def test_options_are_parsed_and_go_before_the_target() -> None:
 def test_no_options_keeps_the_plain_argv() -> None:
     ssh = _ssh(host="login")
     assert ssh.options == ()
-    assert Slurm(ssh)._argv(["scancel", "7"]) == ["ssh", "-o", "BatchMode=yes", "login", "--", "scancel 7"]
+    assert Slurm(ssh).command_argv(["scancel", "7"]) == ["ssh", "-o", "BatchMode=yes", "login", "--", "scancel 7"]
 
 
 @pytest.mark.parametrize("bad", ["Port=22", ["Port 22"], [22], ["=x"], ["Port="], {"Port": 22}])
