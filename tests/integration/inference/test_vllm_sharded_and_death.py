@@ -15,12 +15,11 @@ import pytest
 from nemo_skills_lite.inference.servers import ServerFailed, server_launch, wait_ready
 from nemo_skills_lite.runtime.markers import is_done
 from tests.fixtures.common import require
-from tests.fixtures.vllm import VLLM_PYTHON
+from tests.fixtures.vllm import VLLM_PYTHON, _free_port
 
 from .conftest import GEN, PY, gen_args, rows_of, run_gen, strip_timing, subset
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
-PORT = 18002
 
 
 def test_sharded_state_serve_then_server_dies(tmp_path, vllm_server, tiny_model_dir, monkeypatch):
@@ -38,14 +37,15 @@ def test_sharded_state_serve_then_server_dies(tmp_path, vllm_server, tiny_model_
                         str(tiny_model_dir), "--output", str(sharded)], capture_output=True, text=True, env=env)
     assert r.returncode == 2 and "already holds model files" in r.stderr  # never mixes shards
 
-    launch = server_launch("vllm", str(sharded), port=PORT, num_gpus=0, served_model_name="tiny-sharded",
+    port = _free_port()  # not a fixed number: the session's own server may hold any port of the range
+    launch = server_launch("vllm", str(sharded), port=port, num_gpus=0, served_model_name="tiny-sharded",
                            server_args="--load-format sharded_state --dtype float32 --max-model-len 1024 "
                                        "--enforce-eager")
     assert "--no-enable-chunked-prefill" in launch.argv  # CPU: see servers.py
     log = tmp_path / "server.log"
     with open(log, "wb") as f:
         proc = subprocess.Popen(launch.argv, env={**env, **launch.env}, stdout=f, stderr=f, start_new_session=True)
-    url = f"http://127.0.0.1:{PORT}"
+    url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, timeout_s=300, proc=proc, log_path=str(log))
         server = type(vllm_server)(url, "tiny-sharded", str(sharded), str(log))
