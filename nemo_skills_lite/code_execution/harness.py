@@ -61,25 +61,32 @@ def drop_caps() -> int:
     return _libc.capset(hdr, data)
 
 
-def _run_python(req: dict, status_fd: int, nonce: str) -> int:
-    """Body of the run process for Python: execute phases in a fresh __main__, report status.
-    Returns the exit code a plain ``python solution.py`` would have had."""
+def fresh_main(argv0: str) -> object:
+    """A Python run process's interpreter state (also the warm pytest worker's): text streams on fds 0-2,
+    ``sys.argv``, the run dir first on ``sys.path``, and a fresh ``__main__`` (not the worker's globals)."""
     import builtins
     import types
-
-    def report(**kw: object) -> None:
-        os.write(status_fd, (json.dumps(kw) + "\n").encode())
 
     sys.stdin = open(0, "r", encoding="utf-8", errors="replace", closefd=False)
     sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
     sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
-    sys.argv = ["solution.py"]
-    sys.path[0:0] = [os.getcwd()]
-    random.seed()
+    sys.argv = [argv0]
+    sys.path[0:0] = [os.getcwd()]  # as `python solution.py` / `python -m pytest` have it
     main = types.ModuleType("__main__")
     main.__dict__["__builtins__"] = builtins
     sys.modules["__main__"] = main
+    return main
+
+
+def _run_python(req: dict, status_fd: int, nonce: str) -> int:
+    """Body of the run process for Python: execute phases in a fresh __main__, report status.
+    Returns the exit code a plain ``python solution.py`` would have had."""
+    def report(**kw: object) -> None:
+        os.write(status_fd, (json.dumps(kw) + "\n").encode())
+
+    main = fresh_main("solution.py")
+    random.seed()
     phase = "code"
     try:
         if req["kind"] == "pytest":

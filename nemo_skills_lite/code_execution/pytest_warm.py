@@ -33,7 +33,7 @@ import sys
 import tempfile
 
 # flat imports: this file runs from the staged worker dir, next to these (see isolation.WORKER_FILES)
-from harness import enter_run
+from harness import enter_run, fresh_main
 from missing_module import from_exception
 
 # What generated tests import most (docs/sandbox.md); each is imported once per worker, if installed.
@@ -246,17 +246,7 @@ def run(req: dict, status_fd: int, nonce: str) -> int:
     def report(**kw: object) -> None:
         os.write(status_fd, (json.dumps(kw) + "\n").encode())
 
-    sys.stdin = open(0, "r", encoding="utf-8", errors="replace", closefd=False)
-    sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
-    sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
-    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
-    sys.argv = ["pytest"]
-    sys.path[0:0] = [os.getcwd()]  # as `python -m pytest` has it
-    import builtins
-    import types
-    main = types.ModuleType("__main__")  # not the worker's globals
-    main.__dict__["__builtins__"] = builtins
-    sys.modules["__main__"] = main
+    fresh_main("pytest")
     _reseed()
     try:
         try:
