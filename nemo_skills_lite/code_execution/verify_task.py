@@ -29,7 +29,7 @@ from nemo_skills_lite.inference.generate import EXIT_INTERRUPTED
 from nemo_skills_lite.inference.resume import AsyncOutput
 from nemo_skills_lite.runtime.markers import is_done
 from nemo_skills_lite.utils.errors import NslError, run_main
-from nemo_skills_lite.utils.line_index import chunk_bounds, load_chunk, row_index
+from nemo_skills_lite.utils.line_index import chunk_rows
 from nemo_skills_lite.utils.overrides import parse_overrides
 from nemo_skills_lite.utils.progress import Progress
 
@@ -111,12 +111,8 @@ def run(cfg: VerifyCodeConfig) -> int:
     if is_done(cfg.output_file):
         print(f"[verify_code] {cfg.output_file} is already done (marker exists); nothing to do")
         return 0
-    fallback = os.path.dirname(os.path.abspath(cfg.output_file))
-    rows = load_chunk(cfg.input_file, cfg.num_chunks, cfg.chunk_id, cfg.max_samples,  # only this chunk's bytes
-                      fallback_dir=fallback)
-    count = row_index(cfg.input_file, fallback).count  # the index load_chunk just used: for error positions
-    start = chunk_bounds(count if cfg.max_samples < 0 else min(count, cfg.max_samples), cfg.num_chunks,
-                         cfg.chunk_id)[0]
+    start, rows = chunk_rows(cfg.input_file, cfg.num_chunks, cfg.chunk_id, cfg.max_samples,  # this chunk's bytes
+                             fallback_dir=os.path.dirname(os.path.abspath(cfg.output_file)))
     out = AsyncOutput(cfg.output_file)
     todo = [p for p in range(len(rows)) if p not in out.open(len(rows))]
     print(f"[verify_code] {len(rows)} rows, {len(rows) - len(todo)} already done, {len(todo)} to go -> "

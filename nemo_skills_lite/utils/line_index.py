@@ -250,7 +250,13 @@ def load_chunk(path: str | os.PathLike, num_chunks: int | None, chunk_id: int | 
                fallback_dir: str | os.PathLike | None = None) -> list[dict[str, Any]]:
     """The rows a chunk job processes: ``rows[:max_samples]`` split by ``chunk_bounds``, as if the whole file
     had been read and sliced, but reading only the chunk's bytes (plus the index)."""
+    return chunk_rows(path, num_chunks, chunk_id, max_samples, fallback_dir)[1]
+
+
+def chunk_rows(path: str | os.PathLike, num_chunks: int | None, chunk_id: int | None, max_samples: int = -1,
+               fallback_dir: str | os.PathLike | None = None) -> tuple[int, list[dict[str, Any]]]:
+    """``load_chunk`` with the input position of the chunk's first row (for messages naming rows)."""
     index = row_index(path, fallback_dir)
     n = index.count if max_samples < 0 else min(index.count, max_samples)
     start, end = chunk_bounds(n, num_chunks, chunk_id)
-    return read_rows(path, start, end, index)
+    return start, read_rows(path, start, end, index)
