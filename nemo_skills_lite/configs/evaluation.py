@@ -32,8 +32,10 @@ class EvaluateConfig:
     # answer extraction (evaluation/answer_extraction.py); defaults = NeMo-Skills: the last \boxed{} only
     extract_from_boxed: bool = True
     extract_regex: str = "The final answer is (.+)$"  # used instead of \boxed{} when extract_from_boxed=false
+    join_boxes: bool = False  # "\boxed{1} and \boxed{-2}" -> "1, -2" (Math-Verify); NeMo-Skills takes the last box
     extract_phrases: bool = False  # fallback: "The final answer is X", "Final Answer: X", "#### X", ...
     extract_mcq_letter: bool = False  # rows whose expected answer is a letter: "Answer: B", \boxed{\text{(B) 4}}
+    extract_last_math: bool = False  # fallback: the last $...$ / \[...\] / \(...\) of the generation
     extract_last_number: bool = False  # last fallback: the last number in the generation
     use_predicted_answer_key: bool = False  # grade the existing predicted_answer instead of re-extracting
     workers: int = 0  # grader processes; 0 = number of cores

@@ -53,9 +53,12 @@ def _cores(requested: int) -> int:
 
 
 def extraction_switches(cfg: EvaluateConfig) -> dict[str, Any]:
-    return {"extract_from_boxed": cfg.extract_from_boxed, "extract_regex": cfg.extract_regex,
-            "extract_phrases": cfg.extract_phrases, "extract_mcq_letter": cfg.extract_mcq_letter,
-            "extract_last_number": cfg.extract_last_number}
+    import inspect
+
+    from nemo_skills_lite.evaluation.answer_extraction import extract_answer_path
+    names = [n for n, prm in inspect.signature(extract_answer_path).parameters.items()
+             if prm.kind is prm.KEYWORD_ONLY and n != "mcq"]
+    return {name: getattr(cfg, name) for name in names}
 
 
 def grade_math_rows(rows: list[dict[str, Any]], cfg: EvaluateConfig, where: str = "rows",

@@ -6,8 +6,10 @@
 ``math_equal(gt, pred)`` decides equivalence in cheap steps before the symbolic one:
   1. None prediction -> False; numbers are compared as strings first (``5`` vs ``5.0`` later).
   2. multiple-choice: a single letter A-J (also ``(B)``, ``\\textbf{B}``, ``\\text{B}``) on both sides.
-  3. normalisation fixes for known false negatives: ``016`` vs ``16`` (leading zeros), ``10\\%`` vs
-     ``10``, trailing ``.``/``\\``, ``\\$10``, ``\\text{ units}``.
+  3. normalisation fixes for known false negatives: ``016`` vs ``16`` (leading zeros), ``10\\%`` /
+     ``10 percent`` / ``10 pct`` vs ``10``, ``1,000.5`` vs ``1000.5`` (thousands separators), trailing
+     ``.``/``\\``, ``\\$10``, ``\\text{ units}``; a decimal comma (``1,22``, ``0,111``, ``1000,99``: not
+     a thousands grouping) is read as a decimal point when the other side is a decimal number.
   4. literal answers (only words, or only digits) compare as normalised strings: ``odd`` != ``oddd``.
   5. math-verify ``parse`` + ``verify`` under a per-pair wall-clock limit (``timeout`` seconds) so a
      pathological expression never hangs a batch; a timeout counts as not equal. Floats follow
@@ -18,6 +20,9 @@
      ``|a - x| < 10**-d`` (d = decimals printed in a): ``0.9091`` = 10/11 at 1e-4, ``0.91`` is not;
      element by element inside tuples, intervals and matrices (``numeric_tolerance.py``).
      Inside the same time limit; ``status="tolerance"`` says this step decided.
+A set and the relation that describes it are equal both ways (``[-2,7]`` = ``-2 \\le x \\le 7``):
+math-verify's ``allow_set_relation_comp=True``; NeMo-Skills' default allows it only when the
+prediction is the set.
 """
 
 from __future__ import annotations
@@ -38,7 +43,10 @@ MAX_INLINE_CHARS = 2000  # answers longer than this skip the unguarded regex nor
 # ----------------------------------------------------------------------------- normalisation
 _MCQ_RE = re.compile(
     r"^\s*(?:\\(?:text|textbf|mathrm|mathbf|mbox)\s*\{\s*)?\(?\s*([A-J])\s*\)?\s*\}?\s*[.:]?\s*$")
-_PERCENT_RE = re.compile(r"^([+-]?\d+(?:\.\d*)?|[+-]?\.\d+)\s*\\?%$")
+_PERCENT_RE = re.compile(r"^([+-]?\d+(?:\.\d*)?|[+-]?\.\d+)\s*(?:\\?%|\\text\{\s*%\s*\}|percent(?:age)?|pct)$")
+_THOUSANDS_RE = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
+_DECIMAL_COMMA_RE = re.compile(r"[+-]?\d+,\d+")
+_DECIMAL_RE = re.compile(r"[+-]?\d*\.\d+")
 _INT_RE = re.compile(r"^([+-]?)0*(\d+)$")
 
 
@@ -60,12 +68,24 @@ def normalize_answer(answer: str) -> str:
     m = _PERCENT_RE.match(s)
     if m:
         s = m.group(1)
-    m = _INT_RE.match(s.replace(",", "") if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+", s) else s)
+    if _THOUSANDS_RE.fullmatch(s):
+        s = s.replace(",", "")  # 1,000.5 -> 1000.5 (0,111 is no thousands grouping: see _decimal_comma)
+    m = _INT_RE.match(s)
     if m:
         s = (m.group(1) if m.group(1) == "-" else "") + m.group(2)  # 016 -> 16, +5 -> 5
     if re.fullmatch(r"[+-]?\.\d+", s):
         s = s.replace(".", "0.", 1)  # .185 -> 0.185
     return s
+
+
+def _decimal_comma(a: str, b: str) -> tuple[str, str]:
+    """``1,22`` vs ``1.22``: a comma that is no thousands separator, against a decimal number, is a
+    decimal comma (normalised strings in, strings out)."""
+    for x, y in ((a, b), (b, a)):
+        if _DECIMAL_COMMA_RE.fullmatch(x) and not _THOUSANDS_RE.fullmatch(x) and _DECIMAL_RE.fullmatch(y):
+            x = x.replace(",", ".")
+            return (x, y) if y is b else (y, x)
+    return a, b
 
 
 def _latex_normalize(s: str) -> str:
@@ -119,7 +139,7 @@ def parse_answer(answer: str) -> list:
 def symbolic_equal(gt: str, pred: str, numeric_precision: int = 15) -> bool:
     """math-verify parse + verify with its own (signal) timeouts off; callers bound the time."""
     return bool(_math_verify().verify(parse_answer(gt), parse_answer(pred), numeric_precision=numeric_precision,
-                                      timeout_seconds=None))
+                                      allow_set_relation_comp=True, timeout_seconds=None))
 
 
 def symbolic_verdict(gt: str, pred: str, numeric_precision: int = 15,
@@ -175,7 +195,7 @@ def judge(gt: Any, pred: Any, *, timeout: float | None = DEFAULT_TIMEOUT, take_m
         pred_letter = mcq_letter(pred_s)
         if pred_letter is not None:
             return Verdict(gt_letter == pred_letter, "mcq")
-    gt_n, pred_n = normalize_answer(gt_s), normalize_answer(pred_s)
+    gt_n, pred_n = _decimal_comma(normalize_answer(gt_s), normalize_answer(pred_s))
     if gt_n == pred_n:
         return Verdict(True, "normalized")
     if max(len(gt_n), len(pred_n)) <= MAX_INLINE_CHARS:  # longer input goes straight to the guarded step

@@ -13,7 +13,8 @@ from nemo_skills_lite.evaluation.answer_extraction import (DEFAULT_EXTRACT_REGEX
                                                            extract_answer_path)
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "math"
-ALL_ON = {"extract_phrases": True, "extract_mcq_letter": True, "extract_last_number": True}
+ALL_ON = {"join_boxes": True, "extract_phrases": True, "extract_mcq_letter": True, "extract_last_math": True,
+          "extract_last_number": True}
 
 
 def test_defaults_follow_nemo_skills():
@@ -22,13 +23,15 @@ def test_defaults_follow_nemo_skills():
     cfg = EvaluateConfig()
     assert (cfg.extract_from_boxed, cfg.extract_regex) == (True, "The final answer is (.+)$")
     assert DEFAULT_EXTRACT_REGEX == cfg.extract_regex
-    assert (cfg.extract_phrases, cfg.extract_mcq_letter, cfg.extract_last_number) == (False, False, False)
+    assert (cfg.join_boxes, cfg.extract_phrases, cfg.extract_mcq_letter, cfg.extract_last_math,
+            cfg.extract_last_number) == (False, False, False, False, False)
     assert cfg.numeric_tolerance is None
     # and the function's own defaults are the config's
     defaults = {f.name: f.default for f in dataclasses.fields(EvaluateConfig)}
     import inspect
     params = inspect.signature(extract_answer_path).parameters
-    for name in ("extract_from_boxed", "extract_regex", "extract_phrases", "extract_mcq_letter", "extract_last_number"):
+    for name in ("extract_from_boxed", "extract_regex", "join_boxes", "extract_phrases", "extract_mcq_letter",
+                 "extract_last_math", "extract_last_number"):
         assert params[name].default == defaults[name], name
     text = "We get 7.\nThe final answer is 7. Answer: 7\n#### 7"
     assert extract_answer_path(text) == (None, "none")  # no box: nothing, like NeMo-Skills
@@ -57,6 +60,24 @@ def test_defaults_follow_nemo_skills():
     ("The answer is 5, checked with 7 and 8", {**ALL_ON, "extract_mcq_letter": False}, ("5, checked with 7 and 8", "phrase")),
     # a box cut off by the token limit: a truncated generation, no fallback guesses
     ("The answer is 5, so \\boxed{\\frac{1}{", ALL_ON, (None, "none")),
+    # join_boxes (Math-Verify): boxes that only commas / "and" / "or" / math delimiters separate
+    ("so \\(\\boxed{1}\\) and \\(\\boxed{-2}\\).", {"join_boxes": True}, ("1, -2", "boxes")),
+    ("\\[\n\\boxed{(1, 2)}, \\boxed{(2, 1)}\n\\]", {"join_boxes": True}, ("(1, 2), (2, 1)", "boxes")),
+    ("\\fbox{3}, or \\boxed{\\frac{1}{2}}", {"join_boxes": True}, ("3, \\frac{1}{2}", "boxes")),
+    ("\\boxed{1} papers, then \\boxed{2}", {"join_boxes": True}, ("2", "boxed")),  # prose between: last box
+    ("so \\boxed{1} and \\boxed{-2}.", {}, ("-2", "boxed")),  # NeMo-Skills default: the last box only
+    # last_math (Math-Verify's LaTeX extraction), adjacent environments joined
+    ("Here is a zero matrix: $ \\begin{pmatrix}0 \\end{pmatrix} $", {"extract_last_math": True},
+     ("\\begin{pmatrix}0 \\end{pmatrix}", "last_math")),
+    ("The roots are $1$, $2$ and $3$.", {"extract_last_math": True}, ("1, 2, 3", "last_math")),
+    ("We get $x=1$ here, so finally \\[ y = 2 \\]", {"extract_last_math": True}, ("y = 2", "last_math")),
+    ("so the answer is 4.\nCheck: $x=4$", {"extract_phrases": True, "extract_last_math": True}, ("4", "phrase")),
+    # a phrase's value after "is", and a prose answer with one number
+    ("Final Answer: The largest $n$ is 34.", {"extract_phrases": True}, ("34", "phrase")),
+    ("The answer is: Jane started growing it 3 hours ago.", {"extract_phrases": True}, ("3", "phrase")),
+    # a generation that ran past its turn is cut at the chat template's tokens (fallbacks on)
+    ("The answer is 12,000,023. I hope it is correct. <|im_start|>user\n\\boxed{5}", ALL_ON, ("12,000,023", "phrase")),
+    ("The answer is 12,000,023. <|im_start|>user\n\\boxed{5}", {}, ("5", "boxed")),  # NeMo-Skills default
 ])
 def test_extraction_paths(text, switches, expected):
     assert extract_answer_path(text, **switches) == expected
@@ -89,4 +110,4 @@ def test_fallbacks_never_change_a_boxed_answer_on_nemo_skills_generations():
             else:
                 fired[path] = fired.get(path, 0) + 1
             assert extract_answer(row["generation"]) == default[0]
-    assert set(fired) <= {"phrase", "last_number", "none"} and sum(fired.values()) == 25
+    assert set(fired) <= {"phrase", "last_math", "last_number", "none"} and sum(fired.values()) == 25

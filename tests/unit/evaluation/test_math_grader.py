@@ -100,6 +100,13 @@ def test_hendrycks_rows_agree_except_order_sensitive_lists():
     ("B", "(B)", True), ("B", "\\text{(B)}", True), ("C", "\\textbf{B}", False), ("A", "a", False),
     ("10\\%", "10", True), ("25%", "25", True), ("0.5", "\\frac{1}{2}", True),
     ("\\frac{1}{2}", None, False), ("3", "", False), ("x+1", "1+x", True), ("4", "5", False),
+    # percent words; thousands separators with decimals; decimal commas (no thousands grouping)
+    ("28\\%", "28 percent", True), ("28", "28 pct", True), ("28\\%", "29 percent", False),
+    ("1000.5", "1,000.5", True), ("1,22", "1.22", True), ("1000.99", "1000,99", True), ("0,111", "0.111", True),
+    ("0,111", "111", False), ("1,220", "1.22", False), ("(1,2)", "1.2", False),
+    # a set and its relation, both ways (math-verify allow_set_relation_comp=True)
+    ("x \\in [-2,7]", "-2 \\le x \\le 7", True), ("[-2,7]", "-2 \\le x \\le 7", True),
+    ("[-2,7]", "-2 < x \\le 7", False),
 ])
 def test_normalisation_fixes(gt, pred, expected):
     assert math_equal(gt, pred) is expected
