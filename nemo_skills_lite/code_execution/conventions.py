@@ -20,10 +20,10 @@ runner needs nothing per source. What each one reads and does (docs/sandbox.md h
 - ``humaneval`` / ``mbpp``: the assert rows of rows.py (``test`` + ``entry_point`` /
   ``test``-list + ``test_setup_code``).
 - ``evalplus``: ``entry_point``, ``inputs`` (list of argument lists), ``expected`` (outputs) or
-  ``reference_code`` (run to compute them, as EvalPlus does), ``atol``? (default 0): each output
-  must equal the expected one, or — when ``atol`` is set or the expected value is a float / a list
-  of floats (then atol = 1e-6) — be of the same type and length and within
-  ``|out - exp| <= atol + 1e-7 * |exp|`` (EvalPlus' ``np.allclose(rtol=1e-07, atol=atol)``).
+  ``reference_code`` (run to compute them, as EvalPlus does), ``atol``? (default 0),
+  ``evalplus_dataset``? (``mbpp`` / ``humaneval``; default from a ``task_id`` like ``Mbpp/2`` or
+  ``HumanEval/32``, else none): EvalPlus' comparison with its float tolerance and, for that
+  dataset, its special oracles keyed by function name (evalplus_check.py).
 - ``kodcode``: ``test_code`` run by pytest (rows.py).
 
 Any other ``convention`` value is a ``ConventionError`` naming the valid ones.
@@ -35,6 +35,8 @@ import ast
 import inspect
 import json
 from typing import Any
+
+from nemo_skills_lite.code_execution.evalplus_check import _nsl_evalplus_check
 
 CONVENTIONS = ("codeforces", "codecontests", "apps", "taco", "livecodebench", "humaneval", "mbpp",
                "evalplus", "kodcode")
@@ -159,42 +161,6 @@ def _nsl_lcb_ok(fn_name, input_text, expected_json):
     return got == json.loads(expected_json)
 
 
-def _nsl_evalplus_check(entry_point, inputs_json, expected_json, reference, atol):
-    import copy
-    import json
-
-    def is_floats(x):
-        if isinstance(x, float):
-            return True
-        if isinstance(x, (list, tuple)) and x:
-            return all(isinstance(i, float) for i in x)
-        return type(x).__name__ == "ndarray" and str(getattr(x, "dtype", "")) in ("float64", "float32")
-
-    def close(out, exp, tol):
-        a = list(out) if isinstance(out, (list, tuple)) else [out]
-        b = list(exp) if isinstance(exp, (list, tuple)) else [exp]
-        return len(a) == len(b) and all(abs(float(x) - float(y)) <= tol + 1e-7 * abs(float(y)) for x, y in zip(a, b))
-
-    inputs = json.loads(inputs_json)
-    if reference is not None:
-        ref_ns: dict = {}
-        exec(reference, ref_ns)
-        expected = [ref_ns[entry_point](*copy.deepcopy(inp)) for inp in inputs]
-    else:
-        expected = json.loads(expected_json)
-    fn = globals()[entry_point]
-    for i, (inp, exp) in enumerate(zip(inputs, expected)):
-        out = fn(*copy.deepcopy(inp))
-        exact = out == exp
-        if atol == 0 and is_floats(exp):
-            atol = 1e-6
-        if not exact and atol != 0:
-            ok = type(out) == type(exp) and close(out, exp, atol)
-        else:
-            ok = bool(exact)
-        assert ok, f"input {i}: expected {exp!r:.200}, got {out!r:.200}"
-
-
 APPS_SETUP = inspect.getsource(_nsl_apps_ok)
 LCB_SETUP = inspect.getsource(_nsl_lcb_ok)
 EVALPLUS_SETUP = inspect.getsource(_nsl_evalplus_check)
@@ -305,10 +271,16 @@ def _evalplus(row: dict) -> dict:
     atol = row.get("atol", 0)
     if isinstance(atol, bool) or not isinstance(atol, (int, float)) or atol < 0:
         raise ConventionError(f"key 'atol' must be a number >= 0, got {atol!r}")
+    task = str(row.get("task_id", ""))
+    dataset = row.get("evalplus_dataset", "mbpp" if task.startswith("Mbpp/") else
+                      "humaneval" if task.startswith("HumanEval/") else None)
+    if dataset not in (None, "mbpp", "humaneval"):
+        raise ConventionError(f"key 'evalplus_dataset' must be 'mbpp' or 'humaneval', got {dataset!r}")
     # entry_point goes into the test call only (a row's entry_point + "def check" means HumanEval's check())
-    out = {k: v for k, v in row.items() if k not in ("inputs", "expected", "reference_code", "atol", "entry_point")}
+    out = {k: v for k, v in row.items()
+           if k not in ("inputs", "expected", "reference_code", "atol", "entry_point", "evalplus_dataset")}
     out["test"] = (f"_nsl_evalplus_check({entry!r}, {json.dumps(inputs)!r}, {json.dumps(expected)!r}, "
-                   f"{ref!r}, {float(atol)!r})")
+                   f"{ref!r}, {float(atol)!r}, {dataset!r})")
     out["test_setup_code"] = EVALPLUS_SETUP
     return out
 

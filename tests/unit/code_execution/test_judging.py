@@ -9,7 +9,7 @@ import pytest
 
 from nemo_skills_lite.code_execution import checkers
 from nemo_skills_lite.code_execution.compare import CompareOptions, compare, double_close
-from nemo_skills_lite.code_execution.conventions import apply_convention, wrap_module_return
+from nemo_skills_lite.code_execution.conventions import ConventionError, apply_convention, wrap_module_return
 from nemo_skills_lite.code_execution.rows import RowSpecError, parse_row
 from nemo_skills_lite.code_execution.verify import verify_rows
 from nemo_skills_lite.utils.errors import NslError
@@ -188,6 +188,55 @@ def test_evalplus_check_uses_evalplus_tolerance():
     exec(exact["test_setup_code"], ns)
     with pytest.raises(AssertionError):
         exec(exact["test"], ns)
+
+
+def _evalplus_verdict(row: dict, code: str) -> bool:
+    ns: dict = {}
+    row = apply_convention({"convention": "evalplus", "code": code, **row})
+    exec(row["test_setup_code"] + "\n" + code, ns)
+    try:
+        exec(row["test"], ns)
+    except AssertionError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("row, code, verdict", [
+    # set-comparison tasks: any order (Mbpp/2); without the dataset, order matters
+    ({"task_id": "Mbpp/2", "entry_point": "similar_elements", "inputs": [[[3, 4, 5], [5, 4, 9]]], "expected": [[4, 5]]},
+     "def similar_elements(a, b): return (5, 4)", True),
+    ({"entry_point": "similar_elements", "inputs": [[[3, 4, 5], [5, 4, 9]]], "expected": [[4, 5]]},
+     "def similar_elements(a, b): return [5, 4]", False),
+    ({"task_id": "Mbpp/2", "entry_point": "similar_elements", "inputs": [[[3, 4, 5], [5, 4, 9]]], "expected": [[4, 5]]},
+     "def similar_elements(a, b): return (5,)", False),
+    # "not None" tasks: a bool must match, anything else counts as not None (EvalPlus' MBPP+ oracle)
+    ({"evalplus_dataset": "mbpp", "entry_point": "check_str", "inputs": [["annie"], ["dawood"]], "expected": [True, False]},
+     "import re\ndef check_str(s): return re.search('^[aeiou]', s)", True),
+    ({"evalplus_dataset": "mbpp", "entry_point": "check_str", "inputs": [["annie"]], "expected": [True]},
+     "def check_str(s): return False", False),
+    # sum_div accepts 0; digit_distance_nums the zero-padded distance; surface_Area the slant-height formula
+    ({"task_id": "Mbpp/295", "entry_point": "sum_div", "inputs": [[8]], "expected": [7]}, "def sum_div(n): return 0", True),
+    ({"task_id": "Mbpp/295", "entry_point": "sum_div", "inputs": [[8]], "expected": [7]}, "def sum_div(n): return 6", False),
+    ({"task_id": "Mbpp/558", "entry_point": "digit_distance_nums", "inputs": [[123, 25]], "expected": [99]},
+     "def digit_distance_nums(a, b): return 1 + 0 + 2", True),
+    ({"task_id": "Mbpp/581", "entry_point": "surface_Area", "inputs": [[3, 4]], "expected": [33], "atol": 1},
+     "def surface_Area(b, h): return 35", True),
+    # HumanEval/32: any root of the polynomial
+    ({"task_id": "HumanEval/32", "entry_point": "find_zero", "inputs": [[[-6, 11, -6, 1]]], "expected": [1.0], "atol": 1e-6},
+     "def find_zero(xs): return 3.0", True),
+    ({"task_id": "HumanEval/32", "entry_point": "find_zero", "inputs": [[[-6, 11, -6, 1]]], "expected": [1.0], "atol": 1e-6},
+     "def find_zero(xs): return 2.5", False),
+])
+def test_evalplus_special_oracles(row, code, verdict):
+    """EvalPlus 0.3.1's special oracles (evalplus/eval/_special_oracle.py), keyed by function name,
+    applied for the row's dataset (from task_id or evalplus_dataset)."""
+    assert _evalplus_verdict(row, code) is verdict
+
+
+def test_evalplus_dataset_must_be_known():
+    with pytest.raises(ConventionError, match="evalplus_dataset"):
+        apply_convention({"convention": "evalplus", "code": "x", "entry_point": "f", "inputs": [[1]], "expected": [1],
+                          "evalplus_dataset": "apps"})
 
 
 def test_cli_names_file_and_line_of_a_bad_checker(tmp_path):
