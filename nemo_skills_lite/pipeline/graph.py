@@ -254,6 +254,14 @@ def _install_hooks() -> None:
             previous(kind, err, tb)
 
     sys.excepthook = hook
+    real_exit = sys.exit
+
+    def exit_recording(status: object = None) -> None:
+        if status not in (None, 0):  # sys.exit(1) / sys.exit("message"): the script failed
+            mark_failed()
+        real_exit(status)
+
+    sys.exit = exit_recording  # `raise SystemExit(1)` itself can't be seen: use sys.exit
     atexit.register(_submit_at_exit)
 
 
@@ -262,8 +270,9 @@ def _submit_at_exit() -> None:
     if graph is None or graph.submitted or not graph.nodes:
         return
     if _FAILED or getattr(sys, "last_value", None) is not None:
-        print(f"[nsl] the script stopped with an error before its {len(graph.nodes)} planned stage(s) were "
-              f"submitted: nothing was submitted", file=sys.stderr, flush=True)
+        print(f"[nsl] the script stopped with an error (an uncaught exception or sys.exit with a failure "
+              f"status) before its {len(graph.nodes)} planned stage(s) were submitted: nothing was submitted",
+              file=sys.stderr, flush=True)
         return
     try:
         graph.submit()

@@ -91,11 +91,15 @@ cfg, out = sys.argv[1], sys.argv[2]
 run_cmd(ctx=wrap_arguments("true"), cluster=cfg, expname="first", log_dir=out + "/l1", dry_run=True)
 if sys.argv[3] == "crash":
     raise RuntimeError("the recipe has a bug")
+if sys.argv[3] == "exit1":
+    sys.exit(1)
+if sys.argv[3] == "exit0":
+    sys.exit(0)
 run_cmd(ctx=wrap_arguments("true"), cluster=cfg, expname="second", run_after="first", log_dir=out + "/l2", dry_run=True)
 """
 
 
-@pytest.mark.parametrize("mode", ["ok", "crash"])
+@pytest.mark.parametrize("mode", ["ok", "crash", "exit1", "exit0"])
 def test_the_script_end_submits_unless_it_crashed(tmp_path: Path, mode: str) -> None:
     cfg = _cfg(tmp_path)
     (tmp_path / "s.py").write_text(SCRIPT)
@@ -105,6 +109,11 @@ def test_the_script_end_submits_unless_it_crashed(tmp_path: Path, mode: str) -> 
     if mode == "ok":
         assert p.returncode == 0, p.stderr
         assert recorded == ["first", "second"]
+    elif mode == "exit0":  # a clean sys.exit(0) submits what was built (only "first")
+        assert p.returncode == 0, p.stderr
+        assert recorded == ["first"]
+    elif mode == "exit1":
+        assert p.returncode == 1 and "nothing was submitted" in p.stderr and recorded == []
     else:
         assert p.returncode == 1 and "RuntimeError: the recipe has a bug" in p.stderr
         assert "nothing was submitted" in p.stderr and recorded == []

@@ -42,8 +42,8 @@ def test_seed_recipe_without_its_problems_submits_nothing(tmp_path: Path) -> Non
         "error: r1-0528-math-solutions: input file(s) not found and not written by any stage it runs after: "
         "/workspace/open-reasoning/sdg/math-problems.jsonl; nothing was submitted")
     # the sharding step before it was planned, and is not submitted either
-    assert lines[1:] == ["[nsl] the script stopped with an error before its 1 planned stage(s) were submitted: "
-                         "nothing was submitted"]
+    assert lines[1:] == ["[nsl] the script stopped with an error (an uncaught exception or sys.exit with a failure "
+                         "status) before its 1 planned stage(s) were submitted: nothing was submitted"]
     assert not list(tmp_path.rglob("*.sbatch")) and not (tmp_path / "registry").exists()
 
 
