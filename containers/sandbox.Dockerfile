@@ -22,6 +22,9 @@
 # world-readable /opt/nsl/sandbox-venv (pytest for KodCode-style tests).
 ARG BASE=debian:12-slim
 FROM ${BASE}
+# torch for sandboxed programs comes from this index (a CPU build); empty = no torch in the image
+# (scripts/build_images.sh passes it empty: the index is not reachable from the test machines).
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -30,12 +33,14 @@ RUN apt-get update \
 
 # Service venv (the package + its sandbox extra) and a separate world-readable venv that the
 # sandboxed programs run with: pytest and the packages generated tests import (docs/sandbox.md).
-COPY pyproject.toml README.md containers/sandbox-requirements.txt /src/
+COPY pyproject.toml README.md containers/sandbox-requirements.txt containers/sandbox-requirements-torch.txt /src/
 COPY nemo_skills_lite /src/nemo_skills_lite
 RUN python3 -m venv /opt/nsl/venv \
  && /opt/nsl/venv/bin/pip install --no-cache-dir "/src[sandbox]" \
  && python3 -m venv /opt/nsl/sandbox-venv \
  && /opt/nsl/sandbox-venv/bin/pip install --no-cache-dir -r /src/sandbox-requirements.txt \
+ && if [ -n "$TORCH_INDEX_URL" ]; then /opt/nsl/sandbox-venv/bin/pip install --no-cache-dir \
+      --index-url "$TORCH_INDEX_URL" --extra-index-url https://pypi.org/simple -r /src/sandbox-requirements-torch.txt; fi \
  && chmod -R a+rX /opt/nsl && rm -rf /src
 
 ENV PATH=/opt/nsl/venv/bin:$PATH PYTHONUNBUFFERED=1

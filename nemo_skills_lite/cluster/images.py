@@ -29,6 +29,9 @@ from nemo_skills_lite.utils.errors import NslError
 ROOT = Path(__file__).resolve().parents[2]
 CONTAINERS_DIR = ROOT / "containers"
 DEFAULT_BASE = "nsl-base:bookworm"
+# Build arguments of the local base's builds (no registry, no index but PyPI): the sandbox image gets
+# no torch, whose CPU build comes from PyTorch's own index (docs/sandbox.md).
+LOCAL_BUILD_ARGS = {"sandbox": {"TORCH_INDEX_URL": ""}}
 BASE_PACKAGES = ("python3", "python3-venv", "ca-certificates")
 LOCAL_IMAGES = ("client", "sandbox", "vllm-cpu")  # what builds on the Debian base here (vllm/sglang need GPUs)
 EXTRA_CA_DIR = "/usr/local/share/ca-certificates"
@@ -95,6 +98,8 @@ def build_images(engine: Engine, names: list[str], *, base: str | None = DEFAULT
             argv = engine.argv("build", "--network", "host", *ulimit_flags(engine), "-f", str(f), "-t", temp[n])
             if base is not None:
                 argv += ["--build-arg", f"BASE={base}"]
+                for key, value in LOCAL_BUILD_ARGS.get(n, {}).items():
+                    argv += ["--build-arg", f"{key}={value}"]
             t0 = time.monotonic()
             proc = subprocess.run([*argv, str(ROOT)], capture_output=True, text=True)
             times[n] = time.monotonic() - t0

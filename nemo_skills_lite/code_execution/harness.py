@@ -26,6 +26,9 @@ sys.dont_write_bytecode = True
 # on the first pytest request only: it doubles the cost of every fork.
 import bisect, collections, functools, heapq, itertools, math, random, re, string, typing  # noqa: E401,E402,F401
 pytest = None
+# Bytes the warm pytest set-up added to this worker's mapping (pytest_warm sets it): a Python run forked
+# after it gets them on top of its RLIMIT_AS, so its memory limit is what a cold worker's run has.
+WARM_EXTRA_AS = 0
 
 
 def load_pytest() -> None:
@@ -173,7 +176,10 @@ def enter_run(rundir: str, status_w: int, limits: dict, *, binary: bool = False)
 
 def run_child(req: dict, rundir: str, status_w: int, nonce: str) -> int:
     """The run process: set up (``enter_run``), then the program."""
-    enter_run(rundir, status_w, req["limits"], binary=req["kind"] == "exec")
+    limits = req["limits"]
+    if req["kind"] != "exec" and WARM_EXTRA_AS:  # exec replaces the mapping: its limit is its own
+        limits = {**limits, "mem": limits["mem"] + WARM_EXTRA_AS}
+    enter_run(rundir, status_w, limits, binary=req["kind"] == "exec")
     if req["kind"] == "exec":
         env = {"PATH": "/usr/bin:/bin", "HOME": rundir, "LANG": "C.UTF-8", "TMPDIR": rundir}
         os.execve(req["argv"][0], req["argv"], env)

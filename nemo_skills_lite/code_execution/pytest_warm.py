@@ -33,6 +33,7 @@ import sys
 import tempfile
 
 # flat imports: this file runs from the staged worker dir, next to these (see isolation.WORKER_FILES)
+import harness
 from harness import enter_run, fresh_main
 from missing_module import from_exception
 
@@ -80,6 +81,7 @@ def warm_up(scratch: str) -> None:
     global pytest, _baseline_as
     if pytest is not None:
         return
+    before = _mapped_bytes()
     try:
         import pytest as _pytest
         from _pytest.config import default_plugins, essential_plugins
@@ -88,6 +90,7 @@ def warm_up(scratch: str) -> None:
     if os.environ.get("NSL_PYTEST_WARM", "1") == "0":  # IsolationConfig(pytest_warm=False): pytest only
         pytest = _pytest
         gc.freeze()
+        harness.WARM_EXTRA_AS = max(0, _mapped_bytes() - before)
         return
     for name in essential_plugins + default_plugins:
         try:
@@ -107,6 +110,7 @@ def warm_up(scratch: str) -> None:
     gc.collect()
     gc.freeze()
     _baseline_as = _mapped_bytes()
+    harness.WARM_EXTRA_AS = max(0, _baseline_as - before)  # stdin/assert runs forked after this
 
 
 def _warm_run(_pytest, scratch: str) -> None:

@@ -18,12 +18,18 @@ if [ ! -x "$SANDBOX_VENV/bin/python" ]; then
 fi
 # The packages sandboxed programs may import (pinned; docs/sandbox.md lists them). Installed again only
 # when the requirements file changed: its hash is stamped into the venv after a successful install.
-REQS="$(cd "$(dirname "$0")/../.." && pwd)/containers/sandbox-requirements.txt"
+# torch (containers/sandbox-requirements-torch.txt) too, unless NSL_SANDBOX_TORCH=0: pip takes the CPU
+# wheel in /opt/wheels on this project's machines; elsewhere point pip at a CPU index first
+# (PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu) or PyPI's CUDA build comes (several GB).
+DIR="$(cd "$(dirname "$0")/../.." && pwd)/containers"
+REQS=(-r "$DIR/sandbox-requirements.txt")
+[ "${NSL_SANDBOX_TORCH:-1}" = 0 ] || REQS+=(-r "$DIR/sandbox-requirements-torch.txt")
 STAMP="$SANDBOX_VENV/.nsl-requirements.sha256"
-want=$(sha256sum "$REQS" | cut -d' ' -f1)
+want=$(printf '%s\n' "${REQS[@]}" | grep -v '^-r$' | xargs cat | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
-  "$SANDBOX_VENV/bin/pip" install -q --disable-pip-version-check -r "$REQS"
-  "$SANDBOX_VENV/bin/python" -c 'import pytest, numpy, scipy, pandas, sympy, sortedcontainers, networkx, sklearn'
+  "$SANDBOX_VENV/bin/pip" install -q --disable-pip-version-check "${REQS[@]}"
+  "$SANDBOX_VENV/bin/python" -c 'import pytest, numpy, scipy, pandas, sympy, sortedcontainers, networkx, sklearn, cv2, xgboost'
+  [ "${NSL_SANDBOX_TORCH:-1}" = 0 ] || "$SANDBOX_VENV/bin/python" -c 'import torch'
   echo "$want" > "$STAMP"
 fi
 chmod -R a+rX "$SANDBOX_VENV"

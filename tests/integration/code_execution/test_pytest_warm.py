@@ -105,10 +105,10 @@ def test_sandbox_venv_is_read_only(sandbox_pool):
 
 
 @pytest.mark.parametrize("row, verdict, module", [
-    ({"code": "import torch\nprint(1)\n", "tests": [{"input": "", "output": "1"}]}, "missing_module", "torch"),
+    ({"code": "import jax\nprint(1)\n", "tests": [{"input": "", "output": "1"}]}, "missing_module", "jax"),
     ({"code": "def f():\n    import tensorflow\n    return 1\n", "test": "assert f() == 1\n"}, "missing_module", "tensorflow"),
-    ({"code": "from xgboost import XGBClassifier\ndef f():\n    return 1\n", "test": ["assert f() == 1"]},
-     "missing_module", "xgboost"),
+    ({"code": "from lightgbm import LGBMClassifier\ndef f():\n    return 1\n", "test": ["assert f() == 1"]},
+     "missing_module", "lightgbm"),
     ({"code": "import numpy.fancy_nonexistent\nprint(1)\n", "tests": [{"input": "", "output": "1"}]}, "runtime_error", None),
     ({"code": "from collections import Mapping\ndef f():\n    return 1\n", "test": "assert f() == 1\n"}, "runtime_error", None),
     ({"code": "import numpy as np\ndef f():\n    return int(np.int64(2))\n", "test": "assert f() == 3\n"}, "wrong_answer", None),
@@ -117,6 +117,23 @@ def test_missing_module_verdict_in_stdin_and_assert_rows(sandbox_pool, row, verd
     out = verify_rows([row], pool=sandbox_pool, cache=False)[0]
     assert (out["verdict"], out.get("missing_module")) == (verdict, module), out["test_results"]
     assert out["passed"] is False
+
+
+KODCODE_EXTRAS = {  # program -> its output
+    "import cv2, numpy as np\nprint(int(cv2.cvtColor(np.full((2, 2, 3), 200, np.uint8), cv2.COLOR_BGR2GRAY)[0, 0]))\n": "200",
+    "import torch\nprint(int((torch.ones(3) * 2).sum().item()))\n": "6",
+    "import numpy as np, xgboost\nm = xgboost.XGBRegressor(n_estimators=3, n_jobs=1).fit(np.arange(8.0).reshape(4, 2), "
+    "np.arange(4.0))\nprint(len(m.predict(np.zeros((2, 2)))))\n": "2",
+}
+
+
+def test_kodcode_environment_packages_run_in_the_sandbox(sandbox_pool):
+    """torch (CPU), opencv (headless) and xgboost (CPU) from KodCode's test environment import and
+    compute under the default limits (1 GB address space, one thread), each in its own program (all
+    three at once with pandas and sympy do not fit in 1 GB: give such rows a larger memory_limit_mb)."""
+    rows = [{"code": code, "tests": [{"input": "", "output": out}]} for code, out in KODCODE_EXTRAS.items()]
+    for out in verify_rows(rows, pool=sandbox_pool, cache=False):
+        assert out["verdict"] == "accepted", out["test_results"]
 
 
 def test_summaries_count_missing_modules_apart(tmp_path):
@@ -128,9 +145,9 @@ def test_summaries_count_missing_modules_apart(tmp_path):
 
     rows = [{"id": 0, "code": "print(int(input()) + 1)\n", "tests": [{"input": "1", "output": "2"}]},
             {"id": 1, "code": "print(0)\n", "tests": [{"input": "1", "output": "2"}]},
-            {"id": 2, "code": "import torch\nprint(2)\n", "tests": [{"input": "1", "output": "2"}]},
+            {"id": 2, "code": "import jax\nprint(2)\n", "tests": [{"input": "1", "output": "2"}]},
             {"id": 3, "code": "def f():\n    return 1\n",
-             "test_code": "import xgboost\nfrom solution import f\n\ndef test_f():\n    assert f() == 1\n"}]
+             "test_code": "import lightgbm\nfrom solution import f\n\ndef test_f():\n    assert f() == 1\n"}]
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
     root = Path(__file__).resolve().parents[3]
@@ -138,16 +155,16 @@ def test_summaries_count_missing_modules_apart(tmp_path):
                         "--workers", "2"], capture_output=True, text=True, timeout=300, cwd=root)
     assert p.returncode == 0, p.stderr
     assert "1/4 passed" in p.stderr and "missing_module 2" in p.stderr and "missing modules: " in p.stderr
-    assert "torch 1" in p.stderr and "xgboost 1" in p.stderr
+    assert "jax 1" in p.stderr and "lightgbm 1" in p.stderr
     out = tmp_path / "task.jsonl"
     p = subprocess.run([sys.executable, "-m", "nemo_skills_lite.code_execution.verify_task", f"++input_file={src}",
                         f"++output_file={out}", "++workers=2"], capture_output=True, text=True, timeout=300, cwd=root)
     assert p.returncode == 0, p.stderr
     marker = json.loads(done_path(out).read_text())
     assert (marker["passed"], marker["failed"], marker["missing_module"]) == (1, 1, 2), marker
-    assert marker["missing_modules"] == {"torch": 1, "xgboost": 1}
+    assert marker["missing_modules"] == {"jax": 1, "lightgbm": 1}
     labelled = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r.get("missing_module") for r in labelled] == [None, None, "torch", "xgboost"]
+    assert [r.get("missing_module") for r in labelled] == [None, None, "jax", "lightgbm"]
     assert [r["is_correct"] for r in labelled] == [True, False, False, False]
 
 
@@ -178,3 +195,21 @@ def test_warm_worker_survives_between_batches():
         for _ in range(2):
             assert verify_rows([trial], pool=pool, cache=False)[0]["verdict"] == "accepted"
         assert (worker.restarts, worker.proc.pid, worker.proc.poll()) == (0, pid, None)
+
+
+def test_runs_after_the_pytest_warm_up_keep_their_whole_memory_limit():
+    """A worker that warmed up for pytest has hundreds of MB of packages mapped; a stdin run forked from
+    it afterwards still gets its full memory_limit_mb for itself, as in a cold worker (it got only what
+    was left, so a 700 MB program under a 1024 MB limit failed with memory_limit), and the limit holds."""
+    from nemo_skills_lite.code_execution import Pool
+
+    trial = {"code": "def f():\n    return 1\n", "test_code": "from solution import f\n\ndef test_f():\n    assert f() == 1\n"}
+
+    def alloc(mb: int) -> dict:
+        return {"code": f"b = bytearray({mb} << 20)\nprint(len(b) >> 20)\n", "tests": [{"input": "", "output": str(mb)}],
+                "memory_limit_mb": 1024}
+
+    with Pool(1) as pool:
+        assert verify_rows([trial], pool=pool, cache=False)[0]["verdict"] == "accepted"
+        after = verify_rows([alloc(700), alloc(1100)], pool=pool, cache=False)
+    assert [r["verdict"] for r in after] == ["accepted", "memory_limit"], [r["test_results"] for r in after]
