@@ -4,7 +4,11 @@ A row may name its source's convention (row key ``convention``); ``apply_convent
 the plain row shapes of rows.py (stdin/stdout tests with a comparator, asserts, pytest), so the
 runner needs nothing per source. What each one reads and does (docs/sandbox.md has the table):
 
-- ``codeforces``: stdin ``tests``; testlib ``wcmp`` tokens (the default); a ``checker`` when given.
+- ``codeforces``: stdin ``tests`` — or open-r1/codeforces rows as they come: ``official_tests``, else
+  ``examples``, and ``generated_checker`` (a testlib C++ checker) as the ``checker``; testlib ``wcmp``
+  tokens (the default) where there is no checker. ``time_limit`` (seconds) is the row's limit as usual;
+  ``memory_limit`` (the judge's MB of used memory) is not the sandbox's address-space limit and is not
+  applied; ``input_mode`` other than ``stdio`` (file I/O) is an error.
 - ``codecontests``: stdin ``tests`` or ``public_tests``/``private_tests``/``generated_tests``
   (``{"input": [...], "output": [...]}``); CodeContests' own comparison (compare.codecontests).
 - ``apps`` / ``taco``: ``input_output`` (JSON text or object: ``inputs``, ``outputs``, ``fn_name``?)
@@ -292,7 +296,21 @@ def _unchanged(key: str):
     return apply
 
 
-_APPLY = {"codeforces": _unchanged("tests"), "codecontests": _codecontests, "apps": _apps, "taco": _apps,
+def _codeforces(row: dict) -> dict:
+    if row.get("input_mode") not in (None, "stdio"):
+        raise ConventionError(f"input_mode {row['input_mode']!r}: only stdin/stdout problems ('stdio') can be run")
+    out = dict(row)
+    if "tests" not in row:
+        pairs = row.get("official_tests") or row.get("examples") or []
+        if not pairs:
+            raise ConventionError("convention 'codeforces' needs 'tests', 'official_tests' or 'examples'")
+        out["tests"] = [{"input": t["input"], "output": t["output"]} for t in pairs]
+    if row.get("checker") is None and row.get("generated_checker"):
+        out["checker"] = {"language": "cpp", "source": row["generated_checker"], "style": "testlib"}
+    return out
+
+
+_APPLY = {"codeforces": _codeforces, "codecontests": _codecontests, "apps": _apps, "taco": _apps,
           "livecodebench": _livecodebench, "humaneval": _unchanged("test"), "mbpp": _unchanged("test"),
           "evalplus": _evalplus, "kodcode": _unchanged("test_code")}
 

@@ -121,8 +121,11 @@ def codeforces(row: dict[str, Any], i: int, where: str) -> dict[str, Any]:
     if not row.get("interaction_format"):
         pairs = row.get("official_tests") or row.get("examples") or []
         tests = [{"input": t["input"], "output": t["output"]} for t in pairs] or None
-    return {"id": f"codeforces-{row.get('id') or i}", "problem": "\n\n".join(str(p).strip() for p in parts),
-            "tests": tests, "difficulty": rating_level(row.get("rating")), "difficulty_raw": row.get("rating")}
+    out = {"id": f"codeforces-{row.get('id') or i}", "problem": "\n\n".join(str(p).strip() for p in parts),
+           "tests": tests, "difficulty": rating_level(row.get("rating")), "difficulty_raw": row.get("rating")}
+    if tests and row.get("generated_checker"):  # several right answers: its testlib checker judges them
+        out["checker"] = {"language": "cpp", "source": row["generated_checker"], "style": "testlib"}
+    return out
 
 
 MAPPERS: dict[str, Callable[[dict[str, Any], int, str], dict[str, Any]]] = {

@@ -70,6 +70,18 @@ def test_checkers_accept_other_right_answers_and_reject_wrong_ones(sandbox_pool)
     assert "5 + 1 vs 5" in out["py-function/wrong"]["test_results"][0]["note"]
 
 
+def test_open_r1_codeforces_rows_as_they_come(sandbox_pool):
+    """An open-r1/codeforces row (its own field names) with convention 'codeforces': official_tests are
+    the tests and generated_checker the testlib checker, so another right answer is accepted."""
+    row = {"convention": "codeforces", "time_limit": 2.0, "memory_limit": 256.0, "input_mode": "stdio",
+           "official_tests": TESTS, "examples": TESTS[:1], "generated_checker": TESTLIB_CHECKER}
+    out = verify_rows([{**row, "code": OTHER_ANSWER}, {**row, "code": WRONG},
+                       {**row, "code": OTHER_ANSWER, "generated_checker": None}],
+                      pool=sandbox_pool, cache=False, stop_at_first_failure=False)
+    assert [r["verdict"] for r in out] == ["accepted", "wrong_answer", "wrong_answer"]
+    assert [r["tests_passed"] for r in out] == [3, 0, 1]  # without a checker only "0 0" matches the jury's
+
+
 def test_checker_crash_timeout_and_compile_failure_are_checker_errors(sandbox_pool):
     rows = [
         {"id": "py-raises", "code": OTHER_ANSWER, "tests": TESTS,

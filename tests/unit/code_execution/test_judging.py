@@ -173,6 +173,20 @@ def test_livecodebench_and_codecontests_rows():
     assert cc["comparator"] == "codecontests" and "public_tests" not in cc
 
 
+def test_codeforces_convention_reads_open_r1_rows():
+    row = {"convention": "codeforces", "code": "x", "official_tests": [{"input": "1", "output": "2"}],
+           "examples": [{"input": "9", "output": "9"}], "generated_checker": "#include \"testlib.h\"\nint main() {}"}
+    out = apply_convention(row)
+    assert out["tests"] == [{"input": "1", "output": "2"}]
+    assert out["checker"] == {"language": "cpp", "source": row["generated_checker"], "style": "testlib"}
+    assert apply_convention({**row, "official_tests": [], "generated_checker": None})["tests"] == [{"input": "9", "output": "9"}]
+    assert "checker" not in apply_convention({**row, "generated_checker": None})
+    with pytest.raises(ConventionError, match="input_mode 'file'"):
+        apply_convention({**row, "input_mode": "file"})
+    with pytest.raises(ConventionError, match="needs 'tests', 'official_tests' or 'examples'"):
+        apply_convention({"convention": "codeforces", "code": "x"})
+
+
 def test_evalplus_check_uses_evalplus_tolerance():
     row = apply_convention({"convention": "evalplus", "code": "def f(x):\n    return x / 3\n", "entry_point": "f",
                             "inputs": [[1.0], [2.0]], "reference_code": "def f(x):\n    return x / 3 + 1e-9\n"})

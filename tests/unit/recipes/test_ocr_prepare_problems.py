@@ -144,3 +144,14 @@ def test_clean_problems_drops_flagged_and_renames_to_question(tmp_path: Path) ->
     flags.write_text("".join(flags.read_text().splitlines(keepends=True)[:-1]))
     with pytest.raises(NslError, match="different row counts"):
         clean_problems.clean(str(problems), str(tmp_path / "c2.jsonl"), str(flags))
+
+
+def test_codeforces_generated_checker_becomes_the_rows_checker() -> None:
+    """open-r1/codeforces' generated_checker (problems with several right answers) is kept as the row's
+    testlib checker, so the verify stage accepts every right answer, not only the jury's."""
+    sources = load("ocr_sources")
+    cf = json.loads((DATA / "codeforces.json").read_text())[0]
+    checker = '#include "testlib.h"\nint main(int argc, char* argv[]) { registerTestlibCmd(argc, argv); quitf(_ok, ""); }\n'
+    row = sources.to_row("codeforces", {**cf, "generated_checker": checker}, 0, "codeforces.json:1")
+    assert row["checker"] == {"language": "cpp", "source": checker, "style": "testlib"} and row["tests"]
+    assert "checker" not in sources.to_row("codeforces", cf, 0, "codeforces.json:1")
