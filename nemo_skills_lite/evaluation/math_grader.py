@@ -7,10 +7,12 @@
   1. None prediction -> False; numbers are compared as strings first (``5`` vs ``5.0`` later).
   2. multiple-choice: a single letter A-J (also ``(B)``, ``\\textbf{B}``, ``\\text{B}``) on both sides.
   3. normalisation fixes for known false negatives: ``016`` vs ``16`` (leading zeros), ``10\\%`` /
-     ``10 percent`` / ``10 pct`` vs ``10``, ``1,000.5`` vs ``1000.5`` (thousands separators), trailing
-     ``.``/``\\``, ``\\$10``, ``\\text{ units}``; a decimal comma (``1,22``, ``0,111``, ``1000,99``: not
-     a thousands grouping) is read as a decimal point when the other side is a decimal number.
-  4. literal answers (only words, or only digits) compare as normalised strings: ``odd`` != ``oddd``.
+     ``10 percent`` / ``10 pct`` vs ``10``, ``1,000.5`` / ``4\\,000`` vs ``1000.5`` / ``4000`` (thousands
+     separators), ``30°`` vs ``30^\\circ``, ``0.\\overline{3}`` vs ``\\frac{1}{3}`` (repeating decimals),
+     trailing ``.``/``\\``, ``\\$10``, ``\\text{ units}``; a decimal comma (``1,22``, ``0,111``,
+     ``1000,99``: not a thousands grouping) is read as a decimal point when the other side is a decimal.
+  4. literal answers (only words, or only digits) compare as normalised strings: ``odd`` != ``oddd``;
+     words compare without case (``Yes`` = ``yes``), except one- and two-letter capitals (``AB`` != ``ab``).
   5. math-verify ``parse`` + ``verify`` under a per-pair wall-clock limit (``timeout`` seconds) so a
      pathological expression never hangs a batch; a timeout counts as not equal. Floats follow
      math-verify (and so NeMo-Skills): both sides rounded to 6 decimals, so ``0.909091`` = 10/11 but
@@ -56,6 +58,17 @@ def mcq_letter(answer: str) -> str | None:
     return m.group(1) if m else None
 
 
+_REPEATING_RE = re.compile(r"([+-]?)(\d*)\.(\d*)\\overline\{(\d+)\}")
+
+
+def _repeating(m: re.Match) -> str:
+    """``0.1\\overline{6}`` -> ``\\frac{1}{6}``: I.N(R repeating) = I + (NR - N) / (10^|N| (10^|R| - 1))."""
+    from fractions import Fraction
+    sign, whole, head, rep = m.groups()
+    value = int(whole or 0) + Fraction(int(head + rep) - int(head or 0), 10 ** len(head) * (10 ** len(rep) - 1))
+    return f"{'-' if sign == '-' else ''}\\frac{{{value.numerator}}}{{{value.denominator}}}"
+
+
 def normalize_answer(answer: str) -> str:
     """Surface fixes applied before any comparison (idempotent)."""
     s = answer.strip()
@@ -65,6 +78,9 @@ def normalize_answer(answer: str) -> str:
         s = inner.strip()
     s = s.rstrip(".").rstrip("\\").strip() if not s.endswith("\\\\") else s
     s = re.sub(r"^\\\$\s*", "", s)  # \$10 -> 10
+    s = re.sub(r"(?<=\d)\\[,;:! ](?=\d{3}(?!\d))", "", s)  # 4\,000 -> 4000
+    s = s.replace("°", "^\\circ")
+    s = _REPEATING_RE.sub(_repeating, s) if "\\overline" in s else s
     m = _PERCENT_RE.match(s)
     if m:
         s = m.group(1)
@@ -94,6 +110,14 @@ def _latex_normalize(s: str) -> str:
 
 
 _LITERAL_RE = re.compile(r"[a-zA-Z ,]+|[0-9 ]+")
+_WORDS_RE = re.compile(r"[a-zA-Z][a-zA-Z ,]*")
+
+
+def _words_equal(a: str, b: str) -> bool:
+    """Literal word answers without case (``Yes`` = ``yes``), but ``AB`` != ``ab`` (labels, products)."""
+    ta, tb = re.split(r"[ ,]+", a.strip(" ,")), re.split(r"[ ,]+", b.strip(" ,"))
+    return len(ta) == len(tb) and all(
+        x == y or (x.lower() == y.lower() and not (len(x) <= 2 and (x.isupper() or y.isupper()))) for x, y in zip(ta, tb))
 _LATEX_ENV_RE = re.compile(r"\$.*\$|\\\(.*\\\)|\\\[.*\\\]|\\boxed\{", re.DOTALL)
 
 
@@ -202,6 +226,8 @@ def judge(gt: Any, pred: Any, *, timeout: float | None = DEFAULT_TIMEOUT, take_m
         lat_gt, lat_pred = _latex_normalize(gt_n), _latex_normalize(pred_n)
         same = lat_gt.replace(" ", "") == lat_pred.replace(" ", "")
         if same or (_LITERAL_RE.fullmatch(lat_gt) and _LITERAL_RE.fullmatch(lat_pred)):
+            if not same and _WORDS_RE.fullmatch(lat_gt) and _WORDS_RE.fullmatch(lat_pred):
+                same = _words_equal(lat_gt, lat_pred)
             return Verdict(same, "literal")
     status, value = guarded_call(symbolic_verdict, (gt_n, pred_n, numeric_precision, numeric_tolerance),
                                  timeout=timeout, guard=guard, pool=pool)

@@ -107,6 +107,10 @@ def test_hendrycks_rows_agree_except_order_sensitive_lists():
     # a set and its relation, both ways (math-verify allow_set_relation_comp=True)
     ("x \\in [-2,7]", "-2 \\le x \\le 7", True), ("[-2,7]", "-2 \\le x \\le 7", True),
     ("[-2,7]", "-2 < x \\le 7", False),
+    # degrees, thin-space thousands, repeating decimals, words without case (not short capitals)
+    ("30", "30°", True), ("4000", "4\\,000", True), ("1000000", "1\\,000\\,000", True),
+    ("\\frac{1}{3}", "0.\\overline{3}", True), ("\\frac{1}{6}", "0.1\\overline{6}", True), ("1.5", "1.\\overline{5}", False),
+    ("yes", "Yes", True), ("Monday, Tuesday", "monday, tuesday", True), ("AB", "ab", False), ("odd", "Oddd", False),
 ])
 def test_normalisation_fixes(gt, pred, expected):
     assert math_equal(gt, pred) is expected
