@@ -26,8 +26,10 @@ runner needs nothing per source. What each one reads and does (docs/sandbox.md h
 - ``evalplus``: ``entry_point``, ``inputs`` (list of argument lists), ``expected`` (outputs) or
   ``reference_code`` (run to compute them, as EvalPlus does), ``atol``? (default 0),
   ``evalplus_dataset``? (``mbpp`` / ``humaneval``; default from a ``task_id`` like ``Mbpp/2`` or
-  ``HumanEval/32``, else none): EvalPlus' comparison with its float tolerance and, for that
-  dataset, its special oracles keyed by function name (evalplus_check.py).
+  ``HumanEval/32``, else none), ``ref_time``? (EvalPlus' per-input reference times): EvalPlus'
+  comparison with its float tolerance, its per-input time limits and, for that dataset, its special
+  oracles keyed by function name (evalplus_check.py). The row's ``time_limit`` defaults to 120 s of
+  CPU for the whole check (EvalPlus caps a task at 60 s, and the reference runs here too).
 - ``kodcode``: ``test_code`` run by pytest (rows.py).
 
 Any other ``convention`` value is a ``ConventionError`` naming the valid ones.
@@ -168,6 +170,7 @@ def _nsl_lcb_ok(fn_name, input_text, expected_json):
 APPS_SETUP = inspect.getsource(_nsl_apps_ok)
 LCB_SETUP = inspect.getsource(_nsl_lcb_ok)
 EVALPLUS_SETUP = inspect.getsource(_nsl_evalplus_check)
+EVALPLUS_TIME_LIMIT = 120.0  # CPU s for a whole evalplus check: EvalPlus caps a task at 60 s, plus the reference
 
 
 # ---- the conventions ----
@@ -275,6 +278,10 @@ def _evalplus(row: dict) -> dict:
     atol = row.get("atol", 0)
     if isinstance(atol, bool) or not isinstance(atol, (int, float)) or atol < 0:
         raise ConventionError(f"key 'atol' must be a number >= 0, got {atol!r}")
+    ref_time = row.get("ref_time")
+    if ref_time is not None and (not isinstance(ref_time, list) or len(ref_time) != len(inputs)
+                                 or not all(isinstance(t, (int, float)) and t >= 0 for t in ref_time)):
+        raise ConventionError("key 'ref_time' must be a list of seconds >= 0, one per input")
     task = str(row.get("task_id", ""))
     dataset = row.get("evalplus_dataset", "mbpp" if task.startswith("Mbpp/") else
                       "humaneval" if task.startswith("HumanEval/") else None)
@@ -282,9 +289,10 @@ def _evalplus(row: dict) -> dict:
         raise ConventionError(f"key 'evalplus_dataset' must be 'mbpp' or 'humaneval', got {dataset!r}")
     # entry_point goes into the test call only (a row's entry_point + "def check" means HumanEval's check())
     out = {k: v for k, v in row.items()
-           if k not in ("inputs", "expected", "reference_code", "atol", "entry_point", "evalplus_dataset")}
+           if k not in ("inputs", "expected", "reference_code", "atol", "entry_point", "evalplus_dataset", "ref_time")}
     out["test"] = (f"_nsl_evalplus_check({entry!r}, {json.dumps(inputs)!r}, {json.dumps(expected)!r}, "
-                   f"{ref!r}, {float(atol)!r}, {dataset!r})")
+                   f"{ref!r}, {float(atol)!r}, {dataset!r}, {ref_time!r})")
+    out.setdefault("time_limit", EVALPLUS_TIME_LIMIT)
     out["test_setup_code"] = EVALPLUS_SETUP
     return out
 

@@ -13,16 +13,24 @@ Rules (EvalPlus 0.3.1, ``evalplus/eval/__init__.py`` ``unsafe_execute`` and ``_s
   output counts as ``out is not None``); any output for ``are_equivalent``; ``0`` also accepted for
   ``sum_div``; for ``surface_Area`` the slant-height formula within atol; for ``digit_distance_nums``
   the zero-padded digit distance;
-- ``dataset="humaneval"``: ``find_zero`` passes when the polynomial at the output is within atol of 0.
+- ``dataset="humaneval"``: ``find_zero`` passes when the polynomial at the output is within atol of 0;
+- per-input time limits as EvalPlus sets them: ``max(1.0, 4.0 * reference time)`` (``DEFAULT_MIN_TIME_LIMIT``,
+  ``DEFAULT_GT_TIME_LIMIT_FACTOR``); the reference time is the row's ``ref_time`` (EvalPlus' ``base_time``
+  / ``plus_time``) or, with ``reference_code``, measured here. Measured and enforced as CPU time (load
+  does not change it), with a wall-clock backstop at 3x; a slower input fails the program, as EvalPlus'
+  ``TIMEOUT`` does. Without either, only the row's own time limit applies.
 """
 
 from __future__ import annotations
 
 
-def _nsl_evalplus_check(entry_point, inputs_json, expected_json, reference, atol, dataset=None):
+def _nsl_evalplus_check(entry_point, inputs_json, expected_json, reference, atol, dataset=None, ref_times=None,
+                        min_time_limit=1.0, factor=4.0):
     import copy
     import json
     import math
+    import signal
+    import time
 
     set_eq = {"similar_elements", "find_char_long", "common_in_nested_lists", "extract_singly", "larg_nnum",
               "intersection_array", "find_dissimilar", "Diff"}
@@ -59,16 +67,41 @@ def _nsl_evalplus_check(entry_point, inputs_json, expected_json, reference, atol
             return out == exp if isinstance(out, bool) else exp == (out is not None)
         return exact
 
+    def over_time(signum, frame):
+        raise TimeoutError("time limit")
+
+    def timed_call(f, args, limit):
+        if limit is None:
+            return f(*args)
+        old = signal.signal(signal.SIGPROF, over_time), signal.signal(signal.SIGALRM, over_time)
+        signal.setitimer(signal.ITIMER_PROF, limit)
+        signal.setitimer(signal.ITIMER_REAL, 3 * limit)
+        try:
+            return f(*args)
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGPROF, old[0])
+            signal.signal(signal.SIGALRM, old[1])
+
     inputs = json.loads(inputs_json)
     if reference is not None:
         ref_ns: dict = {}
         exec(reference, ref_ns)
-        expected = [ref_ns[entry_point](*copy.deepcopy(inp)) for inp in inputs]
+        expected, ref_times = [], []
+        for inp in inputs:
+            t0 = time.process_time()
+            expected.append(ref_ns[entry_point](*copy.deepcopy(inp)))
+            ref_times.append(time.process_time() - t0)
     else:
         expected = json.loads(expected_json)
+    limits = [max(min_time_limit, factor * t) for t in ref_times] if ref_times else [None] * len(inputs)
     fn = globals()[entry_point]
     for i, (inp, exp) in enumerate(zip(inputs, expected)):
-        out = fn(*copy.deepcopy(inp))
+        try:
+            out = timed_call(fn, copy.deepcopy(inp), limits[i])
+        except TimeoutError:
+            raise AssertionError(f"input {i}: over its time limit of {limits[i]:.2f} s (EvalPlus: max(1, 4 x reference))")
         exact = out == exp
         if dataset == "mbpp":
             exact = mbpp_oracle(inp, out, exp, exact)
