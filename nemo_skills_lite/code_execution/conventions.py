@@ -10,7 +10,9 @@ runner needs nothing per source. What each one reads and does (docs/sandbox.md h
   ``memory_limit`` (the judge's MB of used memory) is not the sandbox's address-space limit and is not
   applied; ``input_mode`` other than ``stdio`` (file I/O) is an error.
 - ``codecontests``: stdin ``tests`` or ``public_tests``/``private_tests``/``generated_tests``
-  (``{"input": [...], "output": [...]}``); CodeContests' own comparison (compare.codecontests).
+  (``{"input": [...], "output": [...]}``); CodeContests' own comparison (compare.codecontests). The
+  dataset's ``time_limit`` (``{"seconds", "nanos"}``, set for C++) raises the row's limit when it is
+  above the stdin default (2 s), never lowers it; ``memory_limit_bytes`` is not applied.
 - ``apps`` / ``taco``: ``input_output`` (JSON text or object: ``inputs``, ``outputs``, ``fn_name``?)
   or ``tests``. Stdin problems: the APPS/TACO import prelude before the code, a module-level
   ``return`` ends the program (APPS wraps the code in a function), comparison compare.apps.
@@ -20,7 +22,8 @@ runner needs nothing per source. What each one reads and does (docs/sandbox.md h
 - ``livecodebench``: ``tests`` as LiveCodeBench's ``[{"input", "output", "testtype"}]``; stdin: the
   LiveCodeBench import prelude, a module-level ``return`` ends the program, comparison
   compare.livecodebench; functional (``fn_name`` or ``metadata.func_name``): each input line is one
-  JSON argument, the result (a tuple counts as a list) must ``==`` the JSON expected output.
+  JSON argument, the result (a tuple counts as a list) must ``==`` the JSON expected output. The
+  row's ``time_limit`` defaults to LiveCodeBench's 6 s per test.
 - ``humaneval`` / ``mbpp``: the assert rows of rows.py (``test`` + ``entry_point`` /
   ``test``-list + ``test_setup_code``).
 - ``evalplus``: ``entry_point``, ``inputs`` (list of argument lists), ``expected`` (outputs) or
@@ -43,6 +46,7 @@ import json
 from typing import Any
 
 from nemo_skills_lite.code_execution.evalplus_check import _nsl_evalplus_check
+from nemo_skills_lite.code_execution.limits import DEFAULT_TIME_LIMIT
 
 CONVENTIONS = ("codeforces", "codecontests", "apps", "taco", "livecodebench", "humaneval", "mbpp",
                "evalplus", "kodcode")
@@ -64,6 +68,7 @@ APPS_PRELUDE = "\n".join([
 ])
 LCB_MODULES = ("string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random",
                "statistics", "itertools", "functools", "operator", "io", "sys", "json")
+LCB_TIME_LIMIT = 6.0  # LiveCodeBench's check_correctness: timeout=6 s per test (signal.alarm)
 LCB_PRELUDE = "\n".join([f"from {m} import *" for m in LCB_MODULES] + ["from builtins import *", "from typing import *"]
                         + [f"import {m}" for m in LCB_MODULES] + ["sys.setrecursionlimit(50000)"])
 
@@ -239,6 +244,7 @@ def _livecodebench(row: dict) -> dict:
         out["test"] = [f"assert _nsl_lcb_ok({fn!r}, {t['input']!r}, {t['output']!r})" for t in tests]
         out["test_setup_code"] = LCB_SETUP
         out["code_prefix"] = LCB_PRELUDE
+        out.setdefault("time_limit", LCB_TIME_LIMIT)
         return out
     if isinstance(tests, list):
         out["tests"] = [{"input": t.get("input"), "output": t.get("output")} if isinstance(t, dict) else t for t in tests]
@@ -246,6 +252,7 @@ def _livecodebench(row: dict) -> dict:
     if isinstance(row.get("code"), str):
         out["code"] = wrap_module_return(row["code"])
     out.setdefault("comparator", "livecodebench")
+    out.setdefault("time_limit", LCB_TIME_LIMIT)
     return out
 
 
@@ -259,6 +266,12 @@ def _codecontests(row: dict) -> dict:
         out["tests"] = [{"input": i, "output": o} for i, o in pairs]
     for key in ("public_tests", "private_tests", "generated_tests"):
         out.pop(key, None)
+    limit = row.get("time_limit")
+    if isinstance(limit, dict):  # deepmind/code_contests: {"seconds", "nanos"}, calibrated for C++
+        seconds = float(limit.get("seconds") or 0) + float(limit.get("nanos") or 0) / 1e9
+        out.pop("time_limit")
+        if seconds > DEFAULT_TIME_LIMIT["stdin"]:  # it only ever raises the Python default
+            out["time_limit"] = seconds
     out.setdefault("comparator", "codecontests")
     return out
 

@@ -173,6 +173,20 @@ def test_livecodebench_and_codecontests_rows():
     assert cc["comparator"] == "codecontests" and "public_tests" not in cc
 
 
+def test_time_limits_of_the_conventions():
+    """CodeContests' {seconds, nanos} only raises the 2 s default; LiveCodeBench allows 6 s per test;
+    a row's own time_limit always wins."""
+    cc = {"convention": "codecontests", "code": "x", "public_tests": {"input": ["1"], "output": ["1"]}}
+    assert apply_convention({**cc, "time_limit": {"seconds": 5, "nanos": 500000000}})["time_limit"] == 5.5
+    assert "time_limit" not in apply_convention({**cc, "time_limit": {"seconds": 1, "nanos": 0}})
+    assert apply_convention({**cc, "time_limit": 0.5})["time_limit"] == 0.5
+    lcb = {"convention": "livecodebench", "code": "x", "tests": [{"input": "1", "output": "1", "testtype": "stdin"}]}
+    assert apply_convention(lcb)["time_limit"] == 6.0 and apply_convention({**lcb, "time_limit": 1})["time_limit"] == 1
+    fn = {**lcb, "fn_name": "f", "tests": [{"input": "1", "output": "1", "testtype": "functional"}]}
+    assert apply_convention(fn)["time_limit"] == 6.0
+    parse_row(apply_convention({**cc, "time_limit": {"seconds": 5, "nanos": 0}}))  # a valid row after it
+
+
 def test_codeforces_convention_reads_open_r1_rows():
     row = {"convention": "codeforces", "code": "x", "official_tests": [{"input": "1", "output": "2"}],
            "examples": [{"input": "9", "output": "9"}], "generated_checker": "#include \"testlib.h\"\nint main() {}"}
