@@ -33,7 +33,9 @@ runner needs nothing per source. What each one reads and does (docs/sandbox.md h
   comparison with its float tolerance, its per-input time limits and, for that dataset, its special
   oracles keyed by function name (evalplus_check.py). The row's ``time_limit`` defaults to 120 s of
   CPU for the whole check (EvalPlus caps a task at 60 s, and the reference runs here too).
-- ``kodcode``: ``test_code`` run by pytest (rows.py).
+- ``kodcode``: ``test_code`` run by pytest (rows.py) after ``from solution import *``, as KodCode's judge
+  writes ``test_solution.py`` (its dataset's ``test`` field imports only the function under test; helpers
+  of the solution the tests use come from that line).
 
 Any other ``convention`` value is a ``ConventionError`` naming the valid ones.
 """
@@ -310,6 +312,14 @@ def _evalplus(row: dict) -> dict:
     return out
 
 
+KODCODE_PREFIX = "from solution import *\n\n"  # KodCode step2.2_gen_unit_tests.py: this + the tests
+
+
+def _kodcode(row: dict) -> dict:
+    tests = _need(row, "test_code", "the pytest tests")
+    return {**row, "test_code": KODCODE_PREFIX + tests} if isinstance(tests, str) else row  # else rows.py says why
+
+
 def _unchanged(key: str):
     def apply(row: dict) -> dict:
         _need(row, key, "the tests")
@@ -333,7 +343,7 @@ def _codeforces(row: dict) -> dict:
 
 _APPLY = {"codeforces": _codeforces, "codecontests": _codecontests, "apps": _apps, "taco": _apps,
           "livecodebench": _livecodebench, "humaneval": _unchanged("test"), "mbpp": _unchanged("test"),
-          "evalplus": _evalplus, "kodcode": _unchanged("test_code")}
+          "evalplus": _evalplus, "kodcode": _kodcode}
 
 
 def apply_convention(row: dict) -> dict:
