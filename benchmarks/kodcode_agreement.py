@@ -19,6 +19,8 @@ flaky trial from a real difference.
 
     /opt/nsl/venv/bin/python benchmarks/kodcode_agreement.py [--workers 2] [--mbpp N] [--humaneval N] \\
         [--write-sample tests/data/code/kodcode_agreement_sample.jsonl] [--dump /tmp/kodcode_rows.jsonl]
+    /opt/nsl/venv/bin/python benchmarks/kodcode_agreement.py --sample-from /tmp/kodcode_rows.jsonl \\
+        --write-sample tests/data/code/kodcode_agreement_sample.jsonl     # the sample from a dump, nothing run
 
 Only trials built by this project run unsandboxed (the plain side).
 """
@@ -41,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests" / "integration" / "code_execution"))
 
-from kodcode_trials import KODCODE_PREFIX, all_trials  # noqa: E402
+from kodcode_trials import KODCODE_PREFIX, all_trials, star_names  # noqa: E402
 from nemo_skills_lite.code_execution import Pool, verify_rows  # noqa: E402
 from nemo_skills_lite.code_execution.isolation import DEFAULT_PYTHON, SANDBOX_ENV, IsolationConfig  # noqa: E402
 from plain_pytest import run_plain  # noqa: E402
@@ -93,13 +95,30 @@ def nsl_details(res: dict) -> str:
             f"missing={res.get('missing_module')} wall={row_wall(res):.2f}s failed={failed[:5]}")
 
 
-def write_sample(path: Path, rows: list[dict], plain: list, per_group: int = 2) -> int:
-    """Per shape, ``per_group`` trials plain pytest passes and ``per_group`` it fails (no timeout trials)."""
+def retime(rows: list[dict], timeout: float) -> None:
+    """Rows nsl took > 2 s that plain pytest finished in < 2 s: both sides again, one row at a time,
+    alternating (the two sides of the main run ran minutes apart, under whatever load others put on the
+    machine then)."""
+    print("\nre-timed side by side (1 worker, alternating): | trial | plain wall / CPU s | nsl wall / CPU s |")
+    with Pool(1, IsolationConfig()) as pool:
+        verify_rows(rows[:1], pool=pool, cache=False)
+        for r in rows:
+            p = run_plain(r["code"], KODCODE_PREFIX + r["test_code"], timeout=timeout, junit=False)
+            t = verify_rows([{k: r[k] for k in ROW_KEYS}], pool=pool, cache=False)[0]["test_results"][0]
+            print(f"| {r['id']} | {p.wall:.2f} / {p.cpu:.2f} | {t['wall']:.2f} / {t['time']:.2f} |")
+
+
+def write_sample(path: Path, done: list[dict], per_group: int = 2) -> int:
+    """Per shape, ``per_group`` trials plain pytest passes and ``per_group`` it fails, and the same for the
+    trials whose tests need KodCode's ``from solution import *`` line (no timeout trials). ``done``: trials
+    with ``plain_rc`` and ``plain_verdict``, as ``--dump`` writes them."""
     picked: dict[tuple, list] = collections.defaultdict(list)
-    for row, p in sorted(zip(rows, plain), key=lambda x: x[0]["id"][::-1]):  # spread over problems
-        key = (row["shape"], p.rc == 0)
-        if row["shape"] != "timeout" and p.verdict != "time_limit" and len(picked[key]) < per_group:
-            picked[key].append({**{k: row[k] for k in ROW_KEYS}, "plain_passed": p.rc == 0, "plain_rc": p.rc})
+    for t in sorted(done, key=lambda t: t["id"][::-1]):  # spread over problems
+        star = bool(star_names(t["code"], t["test_code"]))
+        key = ("star" if star else t["shape"], t["plain_rc"] == 0)
+        if t["shape"] != "timeout" and t["plain_verdict"] != "time_limit" and len(picked[key]) < per_group:
+            picked[key].append({**{k: t[k] for k in ROW_KEYS}, "plain_passed": t["plain_rc"] == 0,
+                                "plain_rc": t["plain_rc"], "needs_star_import": star})
     out = [r for key in sorted(picked) for r in picked[key]]
     path.write_text("".join(json.dumps(r) + "\n" for r in out))
     return len(out)
@@ -109,12 +128,18 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workers", type=int, default=2, help="parallel workers on both sides (default 2)")
     ap.add_argument("--mbpp", type=int, default=None, help="first N MBPP problems (default all 974)")
+    ap.add_argument("--mbpp-from", type=int, default=0, help="skip the first N MBPP problems (a run in parts)")
     ap.add_argument("--humaneval", type=int, default=None, help="first N HumanEval problems (default all 164)")
     ap.add_argument("--timeout", type=float, default=KODCODE_TIMEOUT, help="plain pytest wall-clock limit (KodCode: 30)")
     ap.add_argument("--write-sample", type=Path, default=None, help="store a sample with plain pytest's verdicts")
     ap.add_argument("--dump", type=Path, default=None, help="write every trial with both verdicts and times")
+    ap.add_argument("--sample-from", type=Path, default=None, help="only write --write-sample from a --dump file")
     args = ap.parse_args()
-    rows = all_trials(args.mbpp, args.humaneval)
+    if args.sample_from and args.write_sample:
+        done = [json.loads(line) for line in args.sample_from.read_text().splitlines() if line.strip()]
+        print(f"wrote {write_sample(args.write_sample, done)} trials to {args.write_sample}")
+        return 0
+    rows = all_trials(args.mbpp, args.humaneval, args.mbpp_from)
     load0 = os.getloadavg()[0]
     print(f"{len(rows)} trials, {args.workers} workers, {os.cpu_count()} cores, load avg {load0:.1f}", flush=True)
     plain, plain_s = plain_side(rows, args.workers, args.timeout)
@@ -151,6 +176,9 @@ def main() -> int:
               f"({max(p_wall[i] for i in idx):.1f}) | {sum(o_wall[i] for i in idx) / len(idx):.2f} "
               f"({max(o_wall[i] for i in idx):.1f}) |")
 
+    slow_rows = [rows[i] for i in range(n) if o_wall[i] > 2 and p_wall[i] < 2]
+    if slow_rows:
+        retime(slow_rows, args.timeout)
     bad = [i for i in range(n) if p_pass[i] != o_pass[i]]
     if bad:
         again = verify_rows([{k: rows[i][k] for k in ROW_KEYS} for i in bad], workers=args.workers, cache=False)
@@ -162,14 +190,13 @@ def main() -> int:
               f"(rerun: {'pass' if again[j]['passed'] else 'fail'})")
         print("nsl:", nsl_details(ours[i]))
         print("plain:", plain_output(rows[i], args.timeout))
+    done = [{**{k: r[k] for k in ROW_KEYS}, "star": r["star"], "plain_rc": p.rc, "plain_verdict": p.verdict,
+             "plain_wall": p.wall, "nsl_verdict": o["verdict"], "nsl_passed": o["passed"], "nsl_wall": row_wall(o),
+             "nsl_details": nsl_details(o)} for r, p, o in zip(rows, plain, ours)]
     if args.dump:
-        with args.dump.open("w") as f:
-            for r, p, o in zip(rows, plain, ours):
-                f.write(json.dumps({**{k: r[k] for k in ROW_KEYS}, "plain_rc": p.rc, "plain_verdict": p.verdict,
-                                    "plain_wall": p.wall, "nsl_verdict": o["verdict"], "nsl_passed": o["passed"],
-                                    "nsl_wall": row_wall(o), "nsl_details": nsl_details(o)}) + "\n")
+        args.dump.write_text("".join(json.dumps(t) + "\n" for t in done))
     if args.write_sample:
-        print(f"\nwrote {write_sample(args.write_sample, rows, plain)} trials to {args.write_sample}")
+        print(f"\nwrote {write_sample(args.write_sample, done)} trials to {args.write_sample}")
     return 0
 
 

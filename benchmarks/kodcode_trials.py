@@ -190,10 +190,10 @@ def problem_trials(pid: str, source: str, code: str, base_tests: str, asserts: l
     return out
 
 
-def mbpp_trials(limit: int | None = None) -> list[dict]:
+def mbpp_trials(limit: int | None = None, start: int = 0) -> list[dict]:
     rows = [json.loads(line) for line in (DATA / "mbpp_full_974.jsonl").read_text().splitlines() if line.strip()]
     out = []
-    for k, p in enumerate(rows[:limit]):
+    for k, p in list(enumerate(rows[:limit]))[start:]:
         code = p["code"].replace("\r\n", "\n").rstrip() + "\n"
         defined = _defined(code)
         text = "\n".join(p["test_list"])
@@ -244,5 +244,21 @@ def timeout_trials() -> list[dict]:
     return out
 
 
-def all_trials(mbpp_limit: int | None = None, humaneval_limit: int | None = None) -> list[dict]:
-    return mbpp_trials(mbpp_limit) + humaneval_trials(humaneval_limit) + timeout_trials()
+def star_names(code: str, test_code: str) -> list[str]:
+    """Names of the solution the tests use without importing or defining them: only KodCode's
+    ``from solution import *`` line gives them to the tests."""
+    try:
+        tree = ast.parse(test_code)
+    except SyntaxError:
+        return []
+    have = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+    have |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    return sorted(n for n in _defined(code) if n in used and n not in have and not n.startswith("_"))
+
+
+def all_trials(mbpp_limit: int | None = None, humaneval_limit: int | None = None, mbpp_start: int = 0) -> list[dict]:
+    out = mbpp_trials(mbpp_limit, mbpp_start) + humaneval_trials(humaneval_limit) + timeout_trials()
+    for t in out:
+        t["star"] = bool(star_names(t["code"], t["test_code"]))
+    return out
