@@ -8,7 +8,7 @@ usual test shapes; benchmarks/kodcode_trials.py). Each trial goes to
                  trial's tests, as KodCode writes it), NO isolation, killed after 30 s of wall
                  clock; pass = exit status 0. KodCode's judge: its run_test.sh runs
                  ``timeout 30 pytest --cov=solution --cov-report term`` and writes "Pass" iff pytest exits 0
-                 (pytest-cov only adds the coverage report; it is not installed here).
+                 (pytest-cov only adds the coverage report; the plain side runs without it).
   nsl            ``verify_rows`` with ``convention: kodcode`` (warm pytest worker, isolated), default limits and
                  options as the KodCode recipe's verify_code stage uses them; pass = ``passed``.
 
