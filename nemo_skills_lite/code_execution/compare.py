@@ -17,9 +17,15 @@ note says where the outputs first differ. The rules and their sources (docs/sand
 - ``livecodebench``: LiveCodeBench's ``grade_stdio`` — output and expected stripped, split into
   lines, each line stripped; same number of lines; each line equal, or all its tokens decimals of
   equal value (``Decimal``: ``1.50`` == ``1.5``, no tolerance).
-- ``apps``: APPS/TACO — whitespace-insensitive tokens, numbers within ``numpy.allclose``'s default
-  tolerance (rtol 1e-5, atol 1e-8). APPS' further fallbacks (comparing *sets* of tokens, rounding to
-  3 digits) are left out on purpose: they accept wrong answers such as permuted output.
+- ``apps``: APPS' ``testing_util`` (hendrycks/apps), which captures the output as lines: the
+  same number of non-blank lines, each with the same whitespace-separated tokens, numbers within
+  ``numpy.allclose``'s default tolerance (rtol 1e-5, atol 1e-8). APPS' last fallbacks — comparing
+  each line's *set* of tokens, and the set of lines, numbers rounded to 3 digits — are left out on
+  purpose: they accept wrong answers such as permuted or repeated tokens and lines.
+- ``taco``: TACO's current ``testing_util`` (FlagOpen/TACO), which runs the program as a process
+  and compares its whole stdout: equal after stripping leading/trailing whitespace, nothing else
+  (its fallbacks meant for a list of lines get a string there, iterate over its characters and
+  accept only wrong answers such as ``11`` for ``1``: left out).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from typing import Callable
 # A number as judges read it (no '_' separators, no hex, no 'inf'/'nan' words).
 _NUM = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")
 _INT = re.compile(r"[+-]?\d+\Z")
-COMPARATORS = ("tokens", "lines", "exact", "float", "codecontests", "livecodebench", "apps")
+COMPARATORS = ("tokens", "lines", "exact", "float", "codecontests", "livecodebench", "apps", "taco")
 DEFAULT_COMPARATOR = "tokens"
 
 
@@ -148,22 +154,36 @@ def livecodebench(out: str, expected: str, opts: CompareOptions = CompareOptions
     return True, ""
 
 
+def _apps_token(x: str, y: str) -> bool:
+    return x == y or bool(_NUM.match(x) and _NUM.match(y) and abs(float(x) - float(y)) <= 1e-8 + 1e-5 * abs(float(y)))
+
+
 def apps(out: str, expected: str, opts: CompareOptions = CompareOptions()) -> tuple[bool, str]:
-    a, b = out.split(), expected.split()
+    a = [ln.split() for ln in out.splitlines() if ln.strip()]
+    b = [ln.split() for ln in expected.split("\n") if ln.strip()]
     if len(a) != len(b):
-        return False, f"{len(a)} tokens, expected {len(b)}"
+        return False, f"{len(a)} lines, expected {len(b)}"
     for i, (x, y) in enumerate(zip(a, b)):
-        if x == y:
-            continue
-        if _NUM.match(x) and _NUM.match(y) and abs(float(x) - float(y)) <= 1e-8 + 1e-5 * abs(float(y)):
-            continue
-        return False, f"token {i + 1} differs: expected '{_cut(y)}', found '{_cut(x)}'"
+        if len(x) != len(y) or not all(_apps_token(u, v) for u, v in zip(x, y)):
+            return False, f"line {i + 1} differs: expected '{_cut(' '.join(y))}', found '{_cut(' '.join(x))}'"
     return True, ""
+
+
+def taco(out: str, expected: str, opts: CompareOptions = CompareOptions()) -> tuple[bool, str]:
+    out = out.replace("\r\n", "\n")  # TACO reads stdout in text mode
+    if out.strip() == expected.strip():
+        return True, ""
+    a, b = out.strip().split("\n"), expected.strip().split("\n")
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return False, f"line {i + 1} differs: expected '{_cut(y)}', found '{_cut(x)}'"
+    return False, f"{len(a)} lines, expected {len(b)}"
 
 
 Comparator = Callable[[str, str, CompareOptions], tuple[bool, str]]
 _TABLE: dict[str, Comparator] = {"tokens": tokens, "lines": lines, "exact": exact, "float": float_tokens,
-                                 "codecontests": codecontests, "livecodebench": livecodebench, "apps": apps}
+                                 "codecontests": codecontests, "livecodebench": livecodebench, "apps": apps,
+                                 "taco": taco}
 
 
 def get_comparator(name: str | None) -> Comparator:

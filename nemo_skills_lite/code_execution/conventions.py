@@ -14,8 +14,11 @@ runner needs nothing per source. What each one reads and does (docs/sandbox.md h
   dataset's ``time_limit`` (``{"seconds", "nanos"}``, set for C++) raises the row's limit when it is
   above the stdin default (2 s), never lowers it; ``memory_limit_bytes`` is not applied.
 - ``apps`` / ``taco``: ``input_output`` (JSON text or object: ``inputs``, ``outputs``, ``fn_name``?)
-  or ``tests``. Stdin problems: the APPS/TACO import prelude before the code, a module-level
-  ``return`` ends the program (APPS wraps the code in a function), comparison compare.apps.
+  or ``tests``. Stdin problems: the APPS/TACO import prelude before the code (``stdin``/``stdout``
+  bound to ``sys.stdin``/``sys.stdout`` as both do), a module-level ``return`` ends the program
+  (APPS wraps the code in a function; TACO does when the plain program fails to run on every
+  test), comparison compare.apps / compare.taco (APPS compares captured lines, TACO the stripped
+  stdout).
   Call-based (``fn_name``): ``Solution().fn`` or ``fn`` called with ``inputs[i]``, result compared
   with ``outputs[i]`` as APPS does (tuples count as lists, an expected one-element list also accepts
   its element, JSON's string dict keys also match integer keys).
@@ -67,6 +70,7 @@ APPS_PRELUDE = "\n".join([
     "from math import sqrt, sin, cos, tan, ceil, fabs, floor, gcd, exp, log, log2",
     "from typing import List, Tuple", "from heapq import *",
     "try:\n    import numpy as np\nexcept ImportError:\n    pass",
+    "stdin = sys.stdin\nstdout = sys.stdout",
 ])
 LCB_MODULES = ("string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random",
                "statistics", "itertools", "functools", "operator", "io", "sys", "json")
@@ -227,7 +231,7 @@ def _apps(row: dict) -> dict:
     out["code_prefix"] = APPS_PRELUDE
     if isinstance(row.get("code"), str):  # rows with a 'generation' get their code later
         out["code"] = wrap_module_return(row["code"])
-    out.setdefault("comparator", "apps")
+    out.setdefault("comparator", "taco" if row.get("convention") == "taco" else "apps")
     return out
 
 

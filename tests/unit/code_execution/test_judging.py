@@ -50,9 +50,25 @@ NOCASE = CompareOptions(case_sensitive=False)
     ("livecodebench", "1 2", "1\n2", CompareOptions(), False),
     ("livecodebench", "0.3333334", "0.3333333", CompareOptions(), False),   # no tolerance
     ("livecodebench", "x  y", "x y", CompareOptions(), False),   # a non-numeric line compares as text
-    # APPS: tokens, numbers within numpy.allclose's defaults; no set-of-tokens fallback
+    # APPS (hendrycks/apps testing_util, verdicts checked against it): lines of tokens, numbers within
+    # numpy.allclose's defaults; its set-of-tokens fallbacks, which accept these permuted/repeated
+    # tokens too, are left out
     ("apps", "0.1000001 5", "0.1 5", CompareOptions(), True),
-    ("apps", "2 1", "1 2", CompareOptions(), False),
+    ("apps", "240.0000000000\n", "240.0\n", CompareOptions(), True),
+    ("apps", "1  2 \n\n3\n", "1 2\n3", CompareOptions(), True),
+    ("apps", "1 2\n", "1\n2\n", CompareOptions(), False),    # APPS rejects it too: lines count
+    ("apps", "3\n", "3.0\n", CompareOptions(), True),
+    ("apps", "true\n", "True\n", CompareOptions(), False),
+    ("apps", "2 1", "1 2", CompareOptions(), False),          # APPS: accepted (token sets)
+    ("apps", "1 1 1\n", "1\n", CompareOptions(), False),     # APPS: accepted (token sets)
+    # TACO (FlagOpen/TACO testing_util, checked against it): the whole stdout, stripped, equal
+    ("taco", "240.0  \n\n", "240.0\n", CompareOptions(), True),
+    ("taco", "a\r\nb\r\n", "a\nb\n", CompareOptions(), True),
+    ("taco", "240.0000000000\n", "240.0\n", CompareOptions(), False),
+    ("taco", "10 \n20\n", "10\n20\n", CompareOptions(), False),
+    ("taco", "1  2\n", "1 2\n", CompareOptions(), False),
+    ("taco", "30\n", "30.0\n", CompareOptions(), False),
+    ("taco", "11\n", "1\n", CompareOptions(), False),        # TACO: accepted (characters of tokens)
 ])
 def test_comparison_rules(name, out, expected, opts, ok):
     got, note = compare(out, expected, name, opts)
@@ -152,6 +168,9 @@ def test_apps_convention_rows():
                               "input_output": '{"inputs": ["1\\n"], "outputs": ["1\\n"]}'})
     assert stdin["tests"] == [{"input": "1\n", "output": "1\n"}] and stdin["comparator"] == "apps"
     assert "_nsl_program" in stdin["code"] and "from heapq import *" in stdin["code_prefix"]
+    assert "stdin = sys.stdin" in stdin["code_prefix"]  # both harnesses bind stdin/stdout before the code
+    taco = apply_convention({"convention": "taco", "code": "print(1)", "input_output": '{"inputs": [""], "outputs": ["1"]}'})
+    assert taco["comparator"] == "taco"
     call = apply_convention({"convention": "taco", "code": "def f(x): return [x]",
                              "input_output": {"fn_name": "f", "inputs": [[1]], "outputs": [[1]]}})
     assert call["test"] == ["assert _nsl_apps_ok('f', '[1]', '[1]')"] and "tests" not in call
