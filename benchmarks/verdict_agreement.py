@@ -310,7 +310,8 @@ def main() -> None:
     ap.add_argument("--judges-python", default="/tmp/nsl-judges-venv/bin/python")
     ap.add_argument("--limit", type=int, default=10_000, help="problems per source (default: all)")
     ap.add_argument("--workers", type=int, default=3)
-    ap.add_argument("--sources", default=",".join(HARNESSES), help=f"comma-separated, of: {', '.join(HARNESSES)}")
+    ap.add_argument("--sources", default=None, help=f"comma-separated, of: {', '.join(HARNESSES)} (default: "
+                    "the pip harnesses, and apps/taco when their harness file is given)")
     ap.add_argument("--apps-python", default="/tmp/nsl-apps-venv/bin/python", help="venv for the APPS/TACO harnesses")
     ap.add_argument("--apps-harness", default=None, help="hendrycks/apps eval/testing_util.py")
     ap.add_argument("--taco-harness", default=None, help="FlagOpen/TACO metrics/testing_util.py (pyext2.py beside it)")
@@ -321,6 +322,8 @@ def main() -> None:
     if args.official_worker:
         official_worker(args.workers)
         return
+    if args.sources is None:
+        args.sources = ",".join(h for h in HARNESSES if h not in APPS_HARNESSES or getattr(args, f"{h}_harness"))
     sources = tuple(x for x in args.sources.split(",") if x)
     if not sources or set(sources) - set(HARNESSES):
         raise SystemExit(f"--sources {args.sources!r}: use a comma-separated subset of {', '.join(HARNESSES)}")
