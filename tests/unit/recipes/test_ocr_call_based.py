@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from nemo_skills_lite.code_execution.conventions import APPS_SETUP
 from nemo_skills_lite.code_execution.verify_task import main as verify_code
 from nemo_skills_lite.inference.prompts import Prompt, load_prompt_config
 from nemo_skills_lite.utils.errors import NslError
@@ -20,7 +21,6 @@ from tests.unit.recipes.ocr_scripts import DATA, load
 
 pp = load("prepare_problems")
 clean_problems = load("clean_problems")
-call_based = load("call_based")
 
 SOURCES = [("taco", str(DATA / "taco_call_based.jsonl")), ("apps", str(DATA / "apps_call_based.jsonl")),
            ("code_contests", str(DATA / "code_contests.jsonl"))]
@@ -41,12 +41,12 @@ def clean_rows(tmp_path: Path) -> dict[str, dict]:
 
 
 def _ok(ns: dict, fn: str, args, expected) -> bool:
-    return ns["_ocr_call_ok"](fn, json.dumps(args), json.dumps(expected))
+    return ns["_nsl_apps_ok"](fn, json.dumps(args), json.dumps(expected))
 
 
 def test_comparison_rules_of_taco_and_apps() -> None:
     ns: dict = {}
-    exec(call_based.SETUP_CODE, ns)  # the setup the sandbox runs, here with stand-in solutions in its namespace
+    exec(APPS_SETUP, ns)  # the setup the sandbox runs, here with stand-in solutions in its namespace
     exec("def pair(a, b):\n    return a, b\ndef same(x):\n    return x\ndef keys(d):\n    return sorted(d)\n"
          "class Solution:\n    def add(self, a, b):\n        return a + b\n", ns)
     assert _ok(ns, "add", [2, 3], 5) and _ok(ns, "add", [2, 3], [5])  # Solution().add; one-element list accepted
@@ -63,11 +63,12 @@ def test_comparison_rules_of_taco_and_apps() -> None:
 
 def test_prepare_and_clean_give_assert_rows_and_the_function_prompt(tmp_path: Path, clean_rows) -> None:
     two_sum = clean_rows["taco-0"]
-    assert two_sum["fn_name"] == "twoSum" and two_sum["test_setup_code"] == call_based.SETUP_CODE
-    assert two_sum["test"][0] == "assert _ocr_call_ok('twoSum', '[[2, 7, 11, 15], 9]', '[[0, 1]]')"
+    assert two_sum["fn_name"] == "twoSum" and two_sum["test_setup_code"] == APPS_SETUP
+    assert two_sum["test"][0] == "assert _nsl_apps_ok('twoSum', '[[2, 7, 11, 15], 9]', '[[0, 1]]')"
+    assert two_sum["time_limit"] == 4.0 and "from typing import List" in two_sum["code_prefix"]
     assert len(two_sum["test"]) == 3 and "tests" not in two_sum
     assert two_sum["starter_code"].startswith("class Solution:") and two_sum["difficulty"] == "easy"
-    assert clean_rows["apps-2401"]["test"][-1] == "assert _ocr_call_ok('trailingZeroes', '[30]', '7')"
+    assert clean_rows["apps-2401"]["test"][-1] == "assert _nsl_apps_ok('trailingZeroes', '[30]', '7')"
     assert "fn_name" not in clean_rows[CC] and clean_rows[CC]["tests"][0]["input"] == "1 5 3\n"  # stdin
 
     problems = tmp_path / "problems.jsonl"

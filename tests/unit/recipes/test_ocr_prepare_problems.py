@@ -42,7 +42,7 @@ def test_four_sources_mapped_deduplicated_and_counted(tmp_path: Path) -> None:
     assert rows["taco-0"]["difficulty"] == "easy" and rows["taco-0"]["origin"] == "codeforces"
     assert "tests" not in rows["taco-1"] and rows["taco-1"]["difficulty"] == "medium"
     assert rows["taco-1"]["fn_name"] == "maxProduct" and rows["taco-1"]["test"] == [
-        "assert _ocr_call_ok('maxProduct', '[[1, 5, 4]]', '20')"]
+        "assert _nsl_apps_ok('maxProduct', '[[1, 5, 4]]', '20')"]
     # APPS: lists of lines become one text; competition -> hard; its copy of the TACO problem was dropped
     assert rows["apps-17"]["tests"][0] == {"input": "abc\n", "output": "cba\n"}
     assert rows["apps-17"]["difficulty"] == "hard"
