@@ -159,15 +159,22 @@ def mbpp_problems(limit: int) -> list[dict]:
 NOISE = "\n_nsl_orig = {f}\ndef {f}(*a):\n    r = _nsl_orig(*a)\n    return r + {eps} if isinstance(r, float) else r\n"
 
 
+REVERSED = ("\n_nsl_r = {f}\ndef {f}(*a):\n    r = _nsl_r(*a)\n"
+            "    return type(r)(reversed(r)) if isinstance(r, (list, tuple)) else r\n")
+
+
 def evalplus_programs(probs: list[dict]) -> list[dict]:
+    """Reference, mutants, float noise, and the reference with list/tuple results reversed (right only
+    where order does not matter: EvalPlus' set-comparison tasks)."""
     out = []
     for p in probs:
         variants = [p["code"]] + mutants(p["code"]) + [p["code"] + NOISE.format(f=p["entry"], eps="1e-9"),
-                                                       p["code"] + NOISE.format(f=p["entry"], eps="1e-3")]
+                                                       p["code"] + NOISE.format(f=p["entry"], eps="1e-3"),
+                                                       p["code"] + REVERSED.format(f=p["entry"])]
         for k, code in enumerate(variants):
             out.append({"id": f"mbpp/{p['task_id']}#{k}", "harness": "evalplus",
                         "row": {"convention": "evalplus", "code": code, "entry_point": p["entry"],
-                                "inputs": p["inputs"], "reference_code": p["code"]}})
+                                "inputs": p["inputs"], "reference_code": p["code"], "evalplus_dataset": "mbpp"}})
     return out
 
 
@@ -212,9 +219,13 @@ def _official_one(rec: dict) -> bool:
 
         ns: dict = {}
         exec(row["reference_code"], ns)  # trusted reference, as EvalPlus computes expected outputs
-        expected = [ns[row["entry_point"]](*json.loads(json.dumps(a))) for a in row["inputs"]]
+        expected, ref_time = [], []
+        for a in row["inputs"]:  # and its time per input (EvalPlus' trusted_exec: time.time() around each call)
+            t0 = time.time()
+            expected.append(ns[row["entry_point"]](*json.loads(json.dumps(a))))
+            ref_time.append(time.time() - t0)
         stat, _ = untrusted_check("mbpp", row["code"], row["inputs"], row["entry_point"], expected, 0,
-                                  [0.05] * len(row["inputs"]), fast_check=True)
+                                  ref_time, fast_check=True)
         return stat == PASS
     from livecodebench.evaluation.compute_code_generation_metrics import check_correctness as lcb_check
 
