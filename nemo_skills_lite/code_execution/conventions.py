@@ -34,7 +34,7 @@ runner needs nothing per source. What each one reads and does (docs/sandbox.md h
   ``evalplus_dataset``? (``mbpp`` / ``humaneval``; default from a ``task_id`` like ``Mbpp/2`` or
   ``HumanEval/32``, else none), ``ref_time``? (EvalPlus' per-input reference times): EvalPlus'
   comparison with its float tolerance, its per-input time limits and, for that dataset, its special
-  oracles keyed by function name (evalplus_check.py). The row's ``time_limit`` defaults to 120 s of
+  oracles keyed by function name (call_checks.py). The row's ``time_limit`` defaults to 120 s of
   CPU for the whole check (EvalPlus caps a task at 60 s, and the reference runs here too).
 - ``kodcode``: ``test_code`` run by pytest (rows.py) after ``from solution import *``, as KodCode's judge
   writes ``test_solution.py`` (its dataset's ``test`` field imports only the function under test; helpers
@@ -50,7 +50,7 @@ import inspect
 import json
 from typing import Any
 
-from nemo_skills_lite.code_execution.evalplus_check import _nsl_evalplus_check
+from nemo_skills_lite.code_execution.call_checks import _nsl_apps_ok, _nsl_evalplus_check, _nsl_lcb_ok
 from nemo_skills_lite.code_execution.limits import DEFAULT_TIME_LIMIT
 
 CONVENTIONS = ("codeforces", "codecontests", "apps", "taco", "livecodebench", "humaneval", "mbpp",
@@ -127,55 +127,6 @@ def wrap_module_return(code: str) -> str:
                          type_params=[])
     call = ast.Expr(ast.Call(ast.Name("_nsl_program", ast.Load()), [], []))
     return ast.unparse(ast.fix_missing_locations(ast.Module(body=[*star, fn, call], type_ignores=[])))
-
-
-# ---- helpers that run inside the sandbox (their source is the assert rows' setup code) ----
-
-def _nsl_apps_ok(fn_name, args_json, expected_json):
-    import json
-
-    sol = globals().get("Solution")
-    if isinstance(sol, type) and hasattr(sol, fn_name):
-        fn = getattr(sol(), fn_name)
-    elif callable(globals().get(fn_name)):
-        fn = globals()[fn_name]
-    else:
-        raise NameError(f"the solution defines neither {fn_name}() nor class Solution with a method {fn_name}")
-
-    def int_keys(d):
-        try:
-            return {int(k): v for k, v in d.items()}
-        except (TypeError, ValueError):
-            return d
-
-    def lists(x):
-        if isinstance(x, (list, tuple)):
-            return [lists(v) for v in x]
-        if isinstance(x, dict):
-            return {k: lists(v) for k, v in x.items()}
-        return x
-
-    args, expected = json.loads(args_json), json.loads(expected_json)
-    args = args if isinstance(args, list) else [args]
-    if args and isinstance(args[0], dict):
-        args[0] = int_keys(args[0])
-    got = lists(fn(*args))
-    accepted = [expected]
-    if isinstance(expected, list) and len(expected) == 1:
-        accepted.append(expected[0])
-    accepted += [int_keys(e) for e in list(accepted) if isinstance(e, dict)]
-    return any(got == e for e in accepted)
-
-
-def _nsl_lcb_ok(fn_name, input_text, expected_json):
-    import json
-
-    sol = globals().get("Solution")
-    fn = getattr(sol(), fn_name) if isinstance(sol, type) else globals()[fn_name]
-    got = fn(*[json.loads(line) for line in input_text.split("\n")])
-    if isinstance(got, tuple):
-        got = list(got)
-    return got == json.loads(expected_json)
 
 
 APPS_SETUP = inspect.getsource(_nsl_apps_ok)

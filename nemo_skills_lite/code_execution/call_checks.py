@@ -1,27 +1,79 @@
-"""EvalPlus' output check, run inside the sandbox after the program (its source is the row's setup code).
+"""Checks that call the solution's function inside the sandbox: each is an assert row's setup code.
 
-``_nsl_evalplus_check`` is self-contained: ``conventions`` injects its source with ``inspect.getsource``.
-Rules (EvalPlus 0.3.1, ``evalplus/eval/__init__.py`` ``unsafe_execute`` and ``_special_oracle.py``):
+Each function is self-contained (``conventions`` injects its source with ``inspect.getsource``) and
+runs in the solution's namespace, so ``globals()`` is where the solution's function or class is found.
 
-- each output must ``==`` the expected one; when ``atol`` is set or the expected value is a float / a
-  list of floats (then atol = 1e-6), else the same type and length and
-  ``|out - exp| <= atol + 1e-7 * |exp|`` (``np.allclose(rtol=1e-07, atol=atol)``);
-- ``dataset="mbpp"``, the special oracles EvalPlus keys by function name: order-free set comparison
-  for ``similar_elements``, ``find_char_long``, ``common_in_nested_lists``, ``extract_singly``,
-  ``larg_nnum``, ``intersection_array``, ``find_dissimilar``, ``Diff``; "not None" for ``check_str``,
-  ``text_match_three``, ``text_starta_endb`` (a bool output must equal the expected one, any other
-  output counts as ``out is not None``); any output for ``are_equivalent``; ``0`` also accepted for
-  ``sum_div``; for ``surface_Area`` the slant-height formula within atol; for ``digit_distance_nums``
-  the zero-padded digit distance;
-- ``dataset="humaneval"``: ``find_zero`` passes when the polynomial at the output is within atol of 0;
-- per-input time limits as EvalPlus sets them: ``max(1.0, 4.0 * reference time)`` (``DEFAULT_MIN_TIME_LIMIT``,
-  ``DEFAULT_GT_TIME_LIMIT_FACTOR``); the reference time is the row's ``ref_time`` (EvalPlus' ``base_time``
-  / ``plus_time``) or, with ``reference_code``, measured here. Measured and enforced as CPU time (load
-  does not change it), with a wall-clock backstop at 3x; a slower input fails the program, as EvalPlus'
-  ``TIMEOUT`` does. Without either, only the row's own time limit applies.
+- ``_nsl_apps_ok``: an APPS/TACO call-based test (conventions.py has the rules).
+- ``_nsl_lcb_ok``: a LiveCodeBench functional test.
+- ``_nsl_evalplus_check``: EvalPlus' output check of every input. Rules (EvalPlus 0.3.1,
+  ``evalplus/eval/__init__.py`` ``unsafe_execute`` and ``_special_oracle.py``):
+    - each output must ``==`` the expected one; when ``atol`` is set or the expected value is a float / a
+      list of floats (then atol = 1e-6), else the same type and length and
+      ``|out - exp| <= atol + 1e-7 * |exp|`` (``np.allclose(rtol=1e-07, atol=atol)``);
+    - ``dataset="mbpp"``, the special oracles EvalPlus keys by function name: order-free set comparison
+      for ``similar_elements``, ``find_char_long``, ``common_in_nested_lists``, ``extract_singly``,
+      ``larg_nnum``, ``intersection_array``, ``find_dissimilar``, ``Diff``; "not None" for ``check_str``,
+      ``text_match_three``, ``text_starta_endb`` (a bool output must equal the expected one, any other
+      output counts as ``out is not None``); any output for ``are_equivalent``; ``0`` also accepted for
+      ``sum_div``; for ``surface_Area`` the slant-height formula within atol; for ``digit_distance_nums``
+      the zero-padded digit distance;
+    - ``dataset="humaneval"``: ``find_zero`` passes when the polynomial at the output is within atol of 0;
+    - per-input time limits as EvalPlus sets them: ``max(1.0, 4.0 * reference time)`` (``DEFAULT_MIN_TIME_LIMIT``,
+      ``DEFAULT_GT_TIME_LIMIT_FACTOR``); the reference time is the row's ``ref_time`` (EvalPlus' ``base_time``
+      / ``plus_time``) or, with ``reference_code``, measured here. Measured and enforced as CPU time (load
+      does not change it), with a wall-clock backstop at 3x; a slower input fails the program, as EvalPlus'
+      ``TIMEOUT`` does. Without either, only the row's own time limit applies.
 """
 
 from __future__ import annotations
+
+
+def _nsl_apps_ok(fn_name, args_json, expected_json):
+    import json
+
+    sol = globals().get("Solution")
+    if isinstance(sol, type) and hasattr(sol, fn_name):
+        fn = getattr(sol(), fn_name)
+    elif callable(globals().get(fn_name)):
+        fn = globals()[fn_name]
+    else:
+        raise NameError(f"the solution defines neither {fn_name}() nor class Solution with a method {fn_name}")
+
+    def int_keys(d):
+        try:
+            return {int(k): v for k, v in d.items()}
+        except (TypeError, ValueError):
+            return d
+
+    def lists(x):
+        if isinstance(x, (list, tuple)):
+            return [lists(v) for v in x]
+        if isinstance(x, dict):
+            return {k: lists(v) for k, v in x.items()}
+        return x
+
+    args, expected = json.loads(args_json), json.loads(expected_json)
+    args = args if isinstance(args, list) else [args]
+    if args and isinstance(args[0], dict):
+        args[0] = int_keys(args[0])
+    got = lists(fn(*args))
+    accepted = [expected]
+    if isinstance(expected, list) and len(expected) == 1:
+        accepted.append(expected[0])
+    accepted += [int_keys(e) for e in list(accepted) if isinstance(e, dict)]
+    return any(got == e for e in accepted)
+
+
+def _nsl_lcb_ok(fn_name, input_text, expected_json):
+    import json
+
+    sol = globals().get("Solution")
+    fn = getattr(sol(), fn_name) if isinstance(sol, type) else globals()[fn_name]
+    got = fn(*[json.loads(line) for line in input_text.split("\n")])
+    if isinstance(got, tuple):
+        got = list(got)
+    return got == json.loads(expected_json)
+
 
 
 def _nsl_evalplus_check(entry_point, inputs_json, expected_json, reference, atol, dataset=None, ref_times=None,
