@@ -68,20 +68,12 @@ _baseline_as = 0  # bytes mapped by the warm worker itself (added to each run's 
 _prepared = None  # (Config, assertion-rewrite hook) made once in the worker; each run uses its own copy (fork)
 
 
-def _mapped_bytes() -> int:
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
 def warm_up(scratch: str) -> None:
     """Once per worker: import pytest, its plugins and the packages; run pytest once; freeze the heap."""
     global pytest, _baseline_as
     if pytest is not None:
         return
-    before = _mapped_bytes()
+    before = harness.mapped_bytes()
     try:
         import pytest as _pytest
         from _pytest.config import default_plugins, essential_plugins
@@ -90,7 +82,7 @@ def warm_up(scratch: str) -> None:
     if os.environ.get("NSL_PYTEST_WARM", "1") == "0":  # IsolationConfig(pytest_warm=False): pytest only
         pytest = _pytest
         gc.freeze()
-        harness.WARM_EXTRA_AS = max(0, _mapped_bytes() - before)
+        harness.WARM_EXTRA_AS += max(0, harness.mapped_bytes() - before)
         return
     for name in essential_plugins + default_plugins:
         try:
@@ -109,8 +101,8 @@ def warm_up(scratch: str) -> None:
     _prepare(scratch)
     gc.collect()
     gc.freeze()
-    _baseline_as = _mapped_bytes()
-    harness.WARM_EXTRA_AS = max(0, _baseline_as - before)  # stdin/assert runs forked after this
+    _baseline_as = harness.mapped_bytes()
+    harness.WARM_EXTRA_AS += max(0, _baseline_as - before)  # stdin/assert runs forked after this
 
 
 def _warm_run(_pytest, scratch: str) -> None:
@@ -207,17 +199,6 @@ def _main_prepared(stop: bool, collector: "_Collector") -> int:
         config._ensure_unconfigure()
 
 
-def _reseed() -> None:
-    import random
-    random.seed()
-    np = sys.modules.get("numpy")
-    if np is not None:
-        try:
-            np.random.seed()
-        except Exception:  # noqa: BLE001
-            pass
-
-
 class _Collector:
     """Per-test outcomes (same shape as before) and the modules whose import failed."""
 
@@ -251,7 +232,7 @@ def run(req: dict, status_fd: int, nonce: str) -> int:
         os.write(status_fd, (json.dumps(kw) + "\n").encode())
 
     fresh_main("pytest")
-    _reseed()
+    harness.reseed()
     try:
         try:
             compile(req["files"]["solution.py"], "solution.py", "exec")

@@ -36,7 +36,7 @@ JOBDIR = os.path.join(SCRATCH, "job")  # artifacts of the current solution (e.g.
 WALL_CAP = 5  # hard wall-clock cap, in multiples of the wall limit (see _watch)
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves out the script's dir
-from harness import drop_caps, run_child  # noqa: E402
+from harness import drop_caps, preload_numpy, run_child  # noqa: E402
 import pytest_warm  # noqa: E402
 
 def _write(path: str, text: str) -> None:
@@ -297,6 +297,7 @@ def main() -> None:
             else:
                 if req.get("kind") == "pytest":
                     pytest_warm.warm_up(SCRATCH)
+                preload_numpy(req)
                 reply = run(req, seq)
         except Exception as e:  # noqa: BLE001 - reported, the worker stays up
             reply = {"infra_error": repr(e)}

@@ -213,3 +213,21 @@ def test_runs_after_the_pytest_warm_up_keep_their_whole_memory_limit():
         assert verify_rows([trial], pool=pool, cache=False)[0]["verdict"] == "accepted"
         after = verify_rows([alloc(700), alloc(1100)], pool=pool, cache=False)
     assert [r["verdict"] for r in after] == ["accepted", "memory_limit"], [r["test_results"] for r in after]
+
+
+def test_numpy_is_imported_once_per_worker_for_runs_that_import_it():
+    """APPS/TACO's prelude imports numpy before every test (~70 ms of CPU each): the worker imports it once,
+    so later runs find it loaded; numpy's random generator is still fresh per run, and the runs keep
+    their whole memory limit."""
+    from nemo_skills_lite.code_execution import Pool
+
+    apps = {"convention": "apps", "code": "print(np.random.randint(10**9))\n", "input_output": {"inputs": [""], "outputs": ["0"]}}
+    probe = {"code": "import sys\nprint('numpy' in sys.modules)\n", "tests": [{"input": "", "output": "True"}]}
+    alloc = {"code": "b = bytearray(900 << 20)\nprint(len(b) >> 20)\n", "tests": [{"input": "", "output": "900"}],
+             "memory_limit_mb": 1024}
+    with Pool(1) as pool:
+        assert verify_rows([probe], pool=pool, cache=False)[0]["verdict"] == "wrong_answer"  # a cold worker: no numpy
+        draws = [r["test_results"][0]["stdout"] for r in verify_rows([apps, apps, apps], pool=pool, cache=False)]
+        after = verify_rows([probe, alloc], pool=pool, cache=False)
+    assert len(set(draws)) == 3, draws
+    assert [r["verdict"] for r in after] == ["accepted", "accepted"], [r["test_results"] for r in after]
