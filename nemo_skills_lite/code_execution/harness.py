@@ -162,11 +162,16 @@ def _run_python(req: dict, status_fd: int, nonce: str) -> int:
             return e.code if isinstance(e.code, int) else 1
         return 1
     finally:
-        for s in (sys.stdout, sys.stderr):
-            try:
-                s.flush()
-            except Exception:  # noqa: BLE001
-                pass
+        flush_std()
+
+
+def flush_std() -> None:
+    """Flush the run's stdout/stderr before it reports (a closed or broken stream is ignored)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def _pytest_run(req: dict, report, nonce: str) -> int:

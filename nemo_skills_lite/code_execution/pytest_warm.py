@@ -253,11 +253,7 @@ def run(req: dict, status_fd: int, nonce: str) -> int:
                path="prepared" if prepared else "main", nonce=nonce)
         return rc
     finally:
-        for s in (sys.stdout, sys.stderr):
-            try:
-                s.flush()
-            except Exception:  # noqa: BLE001
-                pass
+        harness.flush_std()
 
 
 def run_limits(lim: dict) -> dict:

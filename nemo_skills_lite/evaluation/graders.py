@@ -39,38 +39,36 @@ def _need(row: dict, keys: tuple[str, ...], where: str) -> None:
                            "`python -m nemo_skills_lite.benchmarks.prepare NAME`")
 
 
+def _grade_each(rows: list[dict[str, Any]], where: str, grade_one) -> int:  # type: ignore[no-untyped-def]
+    """``grade_one(row, "where:line")`` on every non-empty row (in place); returns the sum of its results."""
+    return sum(int(grade_one(row, f"{where}:{i + 1}")) for i, row in enumerate(rows) if row)
+
+
+def _multichoice(row: dict[str, Any], where: str) -> bool:
+    _need(row, ("generation", "expected_answer"), where)
+    row["predicted_answer"] = extract_letter(row["generation"])
+    row["symbolic_correct"] = row["predicted_answer"] == str(row["expected_answer"]).strip().upper()
+    return row["symbolic_correct"]
+
+
 def grade_multichoice_rows(rows: list[dict[str, Any]], where: str = "rows") -> int:
-    correct = 0
-    for i, row in enumerate(rows):
-        if not row:
-            continue
-        _need(row, ("generation", "expected_answer"), f"{where}:{i + 1}")
-        row["predicted_answer"] = extract_letter(row["generation"])
-        row["symbolic_correct"] = row["predicted_answer"] == str(row["expected_answer"]).strip().upper()
-        correct += row["symbolic_correct"]
-    return correct
+    return _grade_each(rows, where, _multichoice)
 
 
 def grade_answer_judgement_rows(rows: list[dict[str, Any]], where: str = "rows") -> int:
     from nemo_skills_lite.evaluation.metrics import judgement_verdict
 
-    agree = 0
-    for i, row in enumerate(rows):
-        if not row:
-            continue
-        _need(row, ("generation", "expected_judgement"), f"{where}:{i + 1}")
+    def one(row: dict[str, Any], at: str) -> bool:
+        _need(row, ("generation", "expected_judgement"), at)
         row["judgement"] = row["generation"]
-        agree += judgement_verdict(row["judgement"]) == judgement_verdict(row["expected_judgement"])
-    return agree
+        return judgement_verdict(row["judgement"]) == judgement_verdict(row["expected_judgement"])
+    return _grade_each(rows, where, one)
 
 
 def grade_ifeval_rows(rows: list[dict[str, Any]], where: str = "rows") -> int:
     from nemo_skills_lite.evaluation.ifeval import grade_row
 
-    followed = 0
-    for i, row in enumerate(rows):
-        if not row:
-            continue
-        grade_row(row, f"{where}:{i + 1}")
-        followed += row["strict_eval"]["follow_all_instructions"]
-    return followed
+    def one(row: dict[str, Any], at: str) -> bool:
+        grade_row(row, at)
+        return row["strict_eval"]["follow_all_instructions"]
+    return _grade_each(rows, where, one)
