@@ -11,7 +11,7 @@ import pytest
 
 from nemo_skills_lite.configs.generation import InferenceConfig
 from nemo_skills_lite.inference.client import normalize_base_url, parse_response, sampling_params, split_reasoning
-from nemo_skills_lite.inference.servers import ServerFailed, server_launch, wait_ready
+from nemo_skills_lite.inference.servers import ServerFailed, log_tail, server_launch, wait_ready
 from nemo_skills_lite.utils.errors import NslError
 
 
@@ -80,6 +80,18 @@ def test_wait_ready_reports_dead_process_with_log_tail(tmp_path):
         wait_ready("http://127.0.0.1:18049", timeout_s=30, proc=proc, log_path=str(log))
     assert "code 3" in str(e.value) and "CUDA out of memory: fake" in str(e.value)
     assert time.monotonic() - t0 < 10
+
+
+def test_log_tail_leaves_out_request_lines(tmp_path):
+    # a server under load: its last error line is followed by hundreds of access-log lines
+    log = tmp_path / "server.log"
+    requests = [f'INFO:     127.0.0.1:{40000 + i} - "POST /v1/chat/completions HTTP/1.1" 200 OK' for i in range(300)]
+    log.write_text("\n".join(["(APIServer pid=7) INFO 12-06 loading weights", "ERROR engine core died: fake",
+                              *requests, '(APIServer pid=7) INFO:     127.0.0.1:1 - "GET /v1/models HTTP/1.1" 200 OK',
+                              "last real line"]) + "\n")
+    tail = log_tail(str(log), lines=2)
+    assert tail.splitlines() == ["ERROR engine core died: fake", "last real line", "(301 request lines left out)"]
+    assert log_tail(str(tmp_path / "missing.log")).startswith("(cannot read server log")
 
 
 def test_wait_ready_deadline(tmp_path):
