@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from nemo_skills_lite.runtime.spec import StageSpec
 from nemo_skills_lite.utils.errors import NslError
+from nemo_skills_lite.utils.logtail import REQUEST_LINE, TAIL_BYTES
 
 CODE_MOUNT = "/nemo_run/code"
 ENGINES = ("podman", "docker")
@@ -205,22 +206,37 @@ def render_job_script(stage: StageSpec, unit: int, attempt: int, *, engine: Engi
     if stage.with_sandbox:
         body += [f'{run(stage.sandbox_container or stage.client_container, "sandbox", sandbox=True)} '
                  f'>"$LOGS-sandbox.log" 2>&1 &', 'SANDBOX=$!; PIDS+=("$SANDBOX")']
-    body += [f'{run(stage.client_container, "client")} &', "CLIENT=$!", LOCAL_WAIT_BLOCK]
+    body += [f'{run(stage.client_container, "client")} &', "CLIENT=$!", wait_block("container")]
     return "\n".join(body) + "\n"
 
 
-# As sbatch.WAIT_BLOCK; `<engine> run` proxies the forwarded signals to the container's worker.
-LOCAL_WAIT_BLOCK = r"""trap 'kill -s USR1 "$CLIENT" 2>/dev/null' USR1
+def wait_block(component: str) -> str:
+    """Shell that waits for the first of client/server/sandbox (``$CLIENT``, ``$PIDS``) to end: USR1/TERM are
+    forwarded to the client; a server/sandbox ``component`` (srun step or container) that ends first fails the
+    job with its log tail, request lines left out (``utils.logtail``). Shared by sbatch and local job scripts;
+    under the local executor ``<engine> run`` proxies the forwarded signals to the container's worker."""
+    tail = (f"requests={shlex.quote(REQUEST_LINE)}\n"
+            '  for f in "$LOGS"-server-*.log "$LOGS"-sandbox.log; do\n'
+            '    [ -f "$f" ] || continue\n'
+            '    echo "==> $f <=="\n'
+            f'    tail -c {TAIL_BYTES} "$f" | grep -avE "$requests" | tail -n 40\n'
+            f'    n=$(tail -c {TAIL_BYTES} "$f" | grep -acE "$requests")\n'
+            '    [ "$n" -gt 0 ] && echo "($n request lines left out)"\n'
+            '  done >&2')
+    return _WAIT_BLOCK.replace("{component}", component).replace("{tail}", tail)
+
+
+_WAIT_BLOCK = r"""trap 'kill -s USR1 "$CLIENT" 2>/dev/null' USR1
 trap 'kill -s TERM "$CLIENT" 2>/dev/null' TERM
 rc=0
 while :; do
   ended=""
   if [ ${#PIDS[@]} -gt 0 ]; then wait -n -p ended "$CLIENT" "${PIDS[@]}"; else wait -n -p ended "$CLIENT"; fi
   rc=$?
-  [ -z "${ended:-}" ] && continue
+  [ -z "${ended:-}" ] && continue  # a forwarded signal interrupted wait (bash unsets ended)
   if [ "$ended" = "$CLIENT" ]; then break; fi
-  echo "nsl: a server/sandbox container exited (code $rc) before the client finished; last log lines:" >&2
-  tail -n 40 "$LOGS"-server-*.log "$LOGS"-sandbox.log >&2 2>/dev/null
+  echo "nsl: a server/sandbox {component} exited (code $rc) before the client finished; last log lines:" >&2
+  {tail}
   kill -s TERM "$CLIENT" 2>/dev/null; wait "$CLIENT" 2>/dev/null
   rc=1; break
 done

@@ -15,7 +15,7 @@ import shlex
 from dataclasses import dataclass
 
 from nemo_skills_lite.cluster.config import ClusterConfig
-from nemo_skills_lite.cluster.containers import sandbox_mounts
+from nemo_skills_lite.cluster.containers import sandbox_mounts, wait_block
 from nemo_skills_lite.runtime.spec import StageSpec
 
 CODE_MOUNT = "/nemo_run/code"
@@ -128,25 +128,6 @@ def render_sbatch(stage: StageSpec, cfg: ClusterConfig, sl: ArraySlice, *, depen
         flags[1:1] = [f"--ntasks={stage.num_nodes}"]
     if stage.num_nodes > 1:  # a multi-node command (e.g. sharding) whose rank fails would leave the rest waiting
         flags[2:2] = ["--kill-on-bad-exit=1"]
-    body += [_srun(flags, "client.log", "client"), "CLIENT=$!", WAIT_BLOCK]
+    body += [_srun(flags, "client.log", "client"), "CLIENT=$!", wait_block("step")]
     return "\n".join(h + body) + "\n"
 
-
-# Wait for the first component to end; forward USR1/TERM to the client; tear the rest down.
-WAIT_BLOCK = r"""trap 'kill -s USR1 "$CLIENT" 2>/dev/null' USR1
-trap 'kill -s TERM "$CLIENT" 2>/dev/null' TERM
-rc=0
-while :; do
-  ended=""
-  wait -n -p ended "$CLIENT" "${PIDS[@]}"
-  rc=$?
-  [ -z "${ended:-}" ] && continue  # a forwarded signal interrupted wait (bash unsets ended)
-  if [ "$ended" = "$CLIENT" ]; then break; fi
-  echo "nsl: a server/sandbox step exited (code $rc) before the client finished; last log lines:" >&2
-  tail -n 40 "$LOGS"-server-*.log "$LOGS"-sandbox.log >&2 2>/dev/null
-  kill -s TERM "$CLIENT" 2>/dev/null; wait "$CLIENT" 2>/dev/null
-  rc=1; break
-done
-for p in "${PIDS[@]}"; do kill -s TERM "$p" 2>/dev/null; done
-wait
-exit $rc"""

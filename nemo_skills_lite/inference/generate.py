@@ -27,7 +27,8 @@ from nemo_skills_lite.inference.client import (AsyncClient, ClientSettings, Requ
                                                sampling_params, split_reasoning)
 from nemo_skills_lite.inference.prompts import Prompt, load_prompt_config
 from nemo_skills_lite.inference.resume import AsyncOutput
-from nemo_skills_lite.inference.servers import log_tail, served_models
+from nemo_skills_lite.inference.servers import served_models
+from nemo_skills_lite.utils.logtail import log_tail
 from nemo_skills_lite.inference.soft_fail import failed_row_fields, is_context_error, reduced_budget
 from nemo_skills_lite.runtime.markers import is_done
 from nemo_skills_lite.utils.errors import NslError

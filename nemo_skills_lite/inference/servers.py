@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import subprocess
 import sys
@@ -30,6 +29,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from nemo_skills_lite.utils.errors import NslError
+from nemo_skills_lite.utils.logtail import log_tail
 
 SERVER_TYPES = ("vllm", "sglang", "trtllm", "openai")
 SGLANG_DIST_PORT = 20000
@@ -135,33 +135,6 @@ def check_launch(launch: ServerLaunch, server_type: str, model: str) -> None:
     pp_names = ("--pipeline-parallel-size", "-pp") if server_type == "vllm" else ("--pp", "--pp-size",
                                                                                   "--pipeline-parallel-size")
     check_sharded_model(model, engine=server_type, tp=_flag(argv, tp_names, 1), pp=_flag(argv, pp_names, 1))
-
-
-# one line per request from the HTTP layer (uvicorn's access log; SGLang's too): it says nothing about why a
-# server died and, under load, fills the whole tail
-_REQUEST_LINE = re.compile(r'^(\(\w+ pid=\d+\) )?(INFO:\s+)?\S+:\d+ - "(GET|POST|PUT|DELETE|HEAD|OPTIONS) ')
-
-
-def log_tail(log_path: str | None, lines: int = 40) -> str:
-    """The last ``lines`` lines of the server log, request lines left out (their count is said)."""
-    if not log_path:
-        return "(no server log path given)"
-    try:
-        with open(log_path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - 256 * 1024))
-            text = f.read().decode("utf-8", "replace")
-    except OSError as e:
-        return f"(cannot read server log {log_path}: {e})"
-    kept, requests = [], 0
-    for line in text.splitlines():
-        if _REQUEST_LINE.match(line):
-            requests += 1
-        else:
-            kept.append(line)
-    note = [f"({requests} request lines left out)"] if requests else []
-    return "\n".join(kept[-lines:] + note)
 
 
 def served_models(base_url: str, timeout: float = 5.0) -> list[str]:

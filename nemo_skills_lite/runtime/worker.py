@@ -29,6 +29,7 @@ from nemo_skills_lite.runtime.markers import is_done, mark_done
 from nemo_skills_lite.runtime.merge import merge_if_complete
 from nemo_skills_lite.runtime.paths import rdv_dir
 from nemo_skills_lite.runtime.spec import StageSpec, UnitSpec
+from nemo_skills_lite.utils.logtail import log_tail
 
 EXIT_INTERRUPTED = 75  # the client was signalled (time limit / cancel); the next chained job resumes
 
@@ -286,7 +287,7 @@ class Job:
             for name in ("server-0", "sandbox"):
                 p = Path(f"{self.logs}-{name}.log")
                 if p.exists():
-                    sys.stderr.write("".join(p.read_text(errors="replace").splitlines(True)[-40:]))
+                    print(f"{p}:\n{log_tail(str(p))}", file=sys.stderr)
             return 1
         return rc
 

@@ -11,8 +11,9 @@ import pytest
 
 from nemo_skills_lite.configs.generation import InferenceConfig
 from nemo_skills_lite.inference.client import normalize_base_url, parse_response, sampling_params, split_reasoning
-from nemo_skills_lite.inference.servers import ServerFailed, log_tail, server_launch, wait_ready
+from nemo_skills_lite.inference.servers import ServerFailed, server_launch, wait_ready
 from nemo_skills_lite.utils.errors import NslError
+from nemo_skills_lite.utils.logtail import log_tail
 
 
 def test_split_reasoning_never_loses_text():

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from nemo_skills_lite.cluster.containers import (
-    SANDBOX_FLAGS, Engine, find_engine, host_path, render_job_script, volume_flags)
+    SANDBOX_FLAGS, Engine, find_engine, host_path, render_job_script, volume_flags, wait_block)
 from nemo_skills_lite.runtime.spec import ServerSpec, StageSpec, UnitSpec
 from nemo_skills_lite.utils.errors import NslError
 
@@ -102,3 +102,24 @@ def test_slurm_sandbox_container_also_gets_the_jobs_nsl_folder() -> None:
     assert "--container-mounts=/data/ws/logs/.nsl:/workspace/logs/.nsl,/c:/nemo_run/code" in line
     client = next(x for x in text.splitlines() if "--role client" in x)
     assert "--container-mounts=/data/ws:/workspace,/opt/nsl/models:/models:ro,/c:/nemo_run/code" in client
+
+
+def test_wait_block_fails_the_job_with_the_dead_servers_log_tail(tmp_path):
+    # the block as both job scripts run it: the server ends first, the client is told to stop, the job fails
+    # with the server log's last lines, its access-log lines left out and counted
+    logs = tmp_path / "job"
+    requests = [f'INFO:     127.0.0.1:{40000 + i} - "POST /v1/chat/completions HTTP/1.1" 200 OK' for i in range(50)]
+    (tmp_path / "job-server-0.log").write_text("\n".join(["(APIServer pid=9) INFO loading", "engine died: fake",
+                                                           *requests]) + "\n")
+    script = "\n".join([f"LOGS={shlex.quote(str(logs))}", "PIDS=()", "(sleep 0.2; exit 3) &", 'PIDS+=("$!")',
+                        "sleep 30 &", "CLIENT=$!", wait_block("step")])
+    r = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 1
+    assert "a server/sandbox step exited (code 3) before the client finished" in r.stderr
+    tail = r.stderr.split("<==\n", 1)[1].splitlines()
+    assert tail == ["(APIServer pid=9) INFO loading", "engine died: fake", "(50 request lines left out)"]
+    # the client ends first: its code is the job's, nothing printed
+    ok = "\n".join(["LOGS=/nonexistent", "PIDS=()", "sleep 30 &", 'PIDS+=("$!")', "(exit 0) &", "CLIENT=$!",
+                    wait_block("container")])
+    r = subprocess.run(["bash", "-c", ok], capture_output=True, text=True, timeout=20)
+    assert (r.returncode, r.stderr) == (0, "")
