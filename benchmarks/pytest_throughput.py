@@ -33,6 +33,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "integration" / "code_execution"))
@@ -42,7 +44,6 @@ from nemo_skills_lite.code_execution.isolation import IsolationConfig  # noqa: E
 from plain_pytest import comparable, run_plain  # noqa: E402
 
 TRIALS = ROOT / "tests" / "data" / "code" / "kodcode_style_trials.jsonl"
-_TICK = os.sysconf("SC_CLK_TCK")
 
 
 def load_trials() -> list[dict]:
@@ -57,19 +58,12 @@ def _self_cpu() -> float:
 
 def _uid_cpu(uids: set[int]) -> float:
     """CPU seconds of every live process of the sandbox uids, with their reaped children (the runs)."""
-    total = 0
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            if os.stat(f"/proc/{name}").st_uid not in uids:
-                continue
-            with open(f"/proc/{name}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-            total += sum(int(x) for x in fields[11:15])
-        except (OSError, IndexError, ValueError):
-            continue
-    return total / _TICK
+    total = 0.0
+    for p in psutil.process_iter(["uids", "cpu_times"]):
+        uids_, t = p.info["uids"], p.info["cpu_times"]
+        if uids_ and t and uids_.real in uids:
+            total += t.user + t.system + t.children_user + t.children_system
+    return total
 
 
 def bench_plain(rows: list[dict], workers: int) -> dict:
