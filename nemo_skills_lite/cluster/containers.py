@@ -1,4 +1,4 @@
-"""Container engine commands for the local executor (podman, or docker where a daemon runs).
+"""Container engine commands for the local executor (podman, or docker where a daemon runs; both tested).
 
 With ``containers`` in a local cluster config, each component of a job (server, sandbox, client) runs
 in its own container from its key, exactly as the Slurm executor runs them with pyxis: the config's
@@ -34,8 +34,9 @@ LABEL = "nsl.job"  # every container a local job starts carries LABEL=<job key> 
 # podman 4.3 + runc here: without options bwrap fails "Can't mount proc on /newroot/proc: Operation
 # not permitted" (the engine masks /proc paths, so the kernel refuses a new procfs); unmasking them is
 # enough (seccomp=unconfined, apparmor=unconfined or --cap-add SYS_ADMIN alone are not), --privileged
-# is not needed. Docker's equivalent of unmask is systempaths=unconfined, and its default seccomp
-# profile refuses unshare(CLONE_NEWUSER): untested here (no docker daemon), see docs/containers.md.
+# is not needed. Docker 20.10 needs both systempaths=unconfined (else the same proc error) and
+# seccomp=unconfined (its default profile refuses the user namespace: "No permissions to create new
+# namespace"); measured here, docs/containers.md. apparmor=unconfined is for hosts with AppArmor.
 SANDBOX_FLAGS = {"podman": ("--security-opt", "unmask=ALL"),
                  "docker": ("--security-opt", "systempaths=unconfined", "--security-opt", "seccomp=unconfined",
                             "--security-opt", "apparmor=unconfined")}

@@ -95,7 +95,8 @@ def build_images(engine: Engine, names: list[str], *, base: str | None = DEFAULT
     logs.mkdir(parents=True, exist_ok=True)
     try:
         for n, f in files.items():
-            argv = engine.argv("build", "--network", "host", *ulimit_flags(engine), "-f", str(f), "-t", temp[n])
+            argv = engine.argv("build", "--force-rm", "--network", "host", *ulimit_flags(engine), "-f", str(f),
+                               "-t", temp[n])
             if base is not None:
                 argv += ["--build-arg", f"BASE={base}"]
                 for key, value in LOCAL_BUILD_ARGS.get(n, {}).items():

@@ -1,5 +1,6 @@
-"""The local executor with ``containers``: every component of a job in its own real podman container
-(images built from containers/ on a Debian base made here), mounts enforced exactly as on Slurm.
+"""The local executor with ``containers``: every component of a job in its own real container, each test
+under podman and under docker (images built from containers/ on a Debian base made here), mounts enforced
+exactly as on Slurm.
 
 Seed-shaped pipeline: generate with a vLLM-CPU server (tiny model) -> a run_cmd after it, plus a
 verify_code stage with the sandbox beside it. The vllm-cpu image runs the host's vLLM-CPU venv,
@@ -30,11 +31,12 @@ TESTS = [{"input": "1 2\n", "output": "3\n"}, {"input": "5 5\n", "output": "10\n
 VLLM_VENV = str(Path(VLLM_PYTHON).parent.parent)
 
 
-def config(tmp_path: Path, images: dict[str, str], model_dir: Path, name: str = "containers", **drop) -> str:
+def config(tmp_path: Path, images: dict[str, str], model_dir: Path, name: str = "containers", *,
+           runtime: str = "podman", **drop) -> str:
     ws = tmp_path / "ws"
     ws.mkdir(exist_ok=True)
     containers = {"nemo-skills": images["client"], "sandbox": images["sandbox"], "vllm": images["vllm-cpu"]}
-    cfg = {"executor": "local", "registry_dir": str(tmp_path / "registry"), "local_cpus": 3,
+    cfg = {"executor": "local", "registry_dir": str(tmp_path / "registry"), "local_cpus": 3, "container_runtime": runtime,
            "containers": {k: v for k, v in containers.items() if k not in drop},
            "mounts": [f"{ws}:/workspace", f"{model_dir}:/models/tiny", f"{VLLM_VENV}:{VLLM_VENV}"],
            "env_vars": ["VLLM_CPU_KVCACHE_SPACE=1", "HF_HUB_OFFLINE=1", "PROBE_VAR=from-config"]}
@@ -55,22 +57,22 @@ def _logs(ws: Path) -> str:
     return "\n".join(out)
 
 
-def test_missing_container_key_or_image_fails_before_submitting(tmp_path: Path, podman_engine,
+def test_missing_container_key_or_image_fails_before_submitting(tmp_path: Path, container_engine,
                                                                  container_images) -> None:
     model = tmp_path / "model"
     model.mkdir()
-    cfg = config(tmp_path, container_images, model, sandbox=True)
+    cfg = config(tmp_path, container_images, model, runtime=container_engine.name, sandbox=True)
     (tmp_path / "ws" / "in.jsonl").write_text('{"id": 0, "generation": "x", "tests": []}\n')
     with pytest.raises(NslError, match="containers has no 'sandbox' entry, needed for the sandbox"):
         generate(cluster=cfg, generation_type="verify_code", input_file="/workspace/in.jsonl",
                  output_dir="/workspace/v", expname="v", with_sandbox=True, log_dir="/workspace/logs")
     # one graph: a fine stage, then one whose client image was never built -> neither is submitted
-    run_cmd(ctx=wrap_arguments("echo hi > /workspace/hi"), cluster=cfg_ok(tmp_path, container_images, model),
+    run_cmd(ctx=wrap_arguments("echo hi > /workspace/hi"), cluster=cfg_ok(tmp_path, container_images, model, container_engine.name),
             expname="fine", log_dir="/workspace/logs/fine")
     images = {**container_images, "client": "localhost/nsl-never-built:latest"}
-    run_cmd(ctx=wrap_arguments("echo hi > /workspace/hi"), cluster=config(tmp_path, images, model, name="bad"),
+    run_cmd(ctx=wrap_arguments("echo hi > /workspace/hi"), cluster=config(tmp_path, images, model, name="bad", runtime=container_engine.name),
             expname="c", run_after="fine", log_dir="/workspace/logs/c")
-    with pytest.raises(NslError, match=r"image\(s\) not found in podman's local storage: "
+    with pytest.raises(NslError, match=rf"image\(s\) not found in {container_engine.name}'s local storage: "
                                        r"'localhost/nsl-never-built:latest' for the client.*build_images.sh"):
         submit()
     assert not (tmp_path / "registry").exists() or not any((tmp_path / "registry").rglob("*.json"))  # nothing submitted
@@ -78,25 +80,31 @@ def test_missing_container_key_or_image_fails_before_submitting(tmp_path: Path, 
     assert not (tmp_path / "ws" / "hi").exists()
 
 
-def cfg_ok(tmp_path: Path, images: dict[str, str], model: Path) -> str:
-    return config(tmp_path, images, model, name="ok")
+def cfg_ok(tmp_path: Path, images: dict[str, str], model: Path, runtime: str) -> str:
+    return config(tmp_path, images, model, name="ok", runtime=runtime)
 
 
-def test_image_that_fails_to_build_is_one_error_and_nothing_is_tagged(tmp_path: Path, podman_engine,
+def test_image_that_fails_to_build_is_one_error_and_nothing_is_tagged(tmp_path: Path, container_engine,
                                                                       container_images) -> None:
     from nemo_skills_lite.cluster.containers import image_exists
     from nemo_skills_lite.cluster.images import build_images
 
     (tmp_path / "it-ok.Dockerfile").write_text("ARG BASE\nFROM ${BASE}\nRUN echo fine > /fine\n")
     (tmp_path / "it-bad.Dockerfile").write_text("ARG BASE\nFROM ${BASE}\nRUN echo about to fail && exit 3\n")
+    before = _all_containers(container_engine)
     with pytest.raises(NslError) as e:
-        build_images(podman_engine, ["it-ok", "it-bad"], containers_dir=tmp_path, log_dir=str(tmp_path / "logs"))
+        build_images(container_engine, ["it-ok", "it-bad"], containers_dir=tmp_path, log_dir=str(tmp_path / "logs"))
+    assert _all_containers(container_engine) == before  # no build container left (docker keeps it without --force-rm)
     msg = str(e.value)
     assert "image 'it-bad' failed to build from" in msg and "it-bad.Dockerfile" in msg
     assert "RUN echo about to fail && exit 3" in msg and "no image of this build was tagged" in msg
-    assert not image_exists(podman_engine, "nsl-it-ok:latest")  # the one that built is not tagged either
+    assert not image_exists(container_engine, "nsl-it-ok:latest")  # the one that built is not tagged either
     with pytest.raises(NslError, match="no image 'it-typo'.*valid: it-bad, it-ok"):
-        build_images(podman_engine, ["it-ok", "it-typo"], containers_dir=tmp_path)
+        build_images(container_engine, ["it-ok", "it-typo"], containers_dir=tmp_path)
+
+
+def _all_containers(engine) -> set[str]:
+    return set(subprocess.run(engine.argv("ps", "-aq"), capture_output=True, text=True, check=True).stdout.split())
 
 
 def _running(engine, suffix: str) -> list[str]:
@@ -105,26 +113,26 @@ def _running(engine, suffix: str) -> list[str]:
     return [n for n in out if n.endswith(suffix)]
 
 
-def test_sandbox_death_fails_the_job_and_cancel_stops_it_containers_removed(tmp_path: Path, podman_engine,
+def test_sandbox_death_fails_the_job_and_cancel_stops_it_containers_removed(tmp_path: Path, container_engine,
                                                                              container_images) -> None:
     from nemo_skills_lite.pipeline.status import cancel
 
     model = tmp_path / "model"
     model.mkdir()
-    cfg = config(tmp_path, container_images, model)
+    cfg = config(tmp_path, container_images, model, runtime=container_engine.name)
     ws = tmp_path / "ws"
     # sandbox death: the client's command is running when the sandbox container is killed
     run_cmd(ctx=wrap_arguments("touch /workspace/started && sleep 300"), cluster=cfg, expname="dies",
             with_sandbox=True, log_dir="/workspace/logs/dies")
     submit()
     poll(lambda: (ws / "started").exists(), 180, "the command to start beside the sandbox")
-    sandbox = _running(podman_engine, "-sandbox")
+    sandbox = _running(container_engine, "-sandbox")
     assert len(sandbox) == 1
-    subprocess.run(podman_engine.argv("kill", sandbox[0]), check=True, capture_output=True)
+    subprocess.run(container_engine.argv("kill", sandbox[0]), check=True, capture_output=True)
     assert wait_stage(cfg, "dies", timeout=120) == "failed"
     out = next((ws / "logs" / "dies").glob("*-L0-u0.out")).read_text()
     assert "a server/sandbox container exited" in out and "sandbox service on http://" in out
-    poll(lambda: not leftover_containers(podman_engine), 30, "the job's containers to be removed")
+    poll(lambda: not leftover_containers(container_engine), 30, "the job's containers to be removed")
 
     # cancel: the runner stops the job; its containers go with it
     run_cmd(ctx=wrap_arguments("touch /workspace/started2 && sleep 300"), cluster=cfg, expname="cancelme",
@@ -133,16 +141,16 @@ def test_sandbox_death_fails_the_job_and_cancel_stops_it_containers_removed(tmp_
     poll(lambda: (ws / "started2").exists(), 120, "the cancelled command to start")
     assert cancel("cancelme", cfg, None) == 0
     assert wait_stage(cfg, "cancelme", timeout=60) == "failed"
-    poll(lambda: not leftover_containers(podman_engine), 30, "the cancelled job's containers to be removed")
+    poll(lambda: not leftover_containers(container_engine), 30, "the cancelled job's containers to be removed")
 
 
-def test_time_limit_warns_only_the_client_and_the_chain_resumes(tmp_path: Path, podman_engine,
+def test_time_limit_warns_only_the_client_and_the_chain_resumes(tmp_path: Path, container_engine,
                                                                 container_images) -> None:
     """SIGUSR1 before the time limit reaches the client's command (which stops), not the sandbox beside
     it; the next chained attempt resumes the rows."""
     model = tmp_path / "model"
     model.mkdir()
-    cfg_path = Path(config(tmp_path, container_images, model))
+    cfg_path = Path(config(tmp_path, container_images, model, runtime=container_engine.name))
     cfg = yaml.safe_load(cfg_path.read_text())
     cfg.update(timeouts={"default": "00:00:30"}, signal_before_timeout_s=12)
     cfg_path.write_text(yaml.safe_dump(cfg))
@@ -158,13 +166,13 @@ def test_time_limit_warns_only_the_client_and_the_chain_resumes(tmp_path: Path, 
     assert len(starts) >= 2
     first = (next((ws / "logs").glob("*-L0-u0.out"))).read_text()
     assert "container exited" not in first, first  # the sandbox was not hit by the warning
-    poll(lambda: not leftover_containers(podman_engine), 30, "the jobs' containers to be removed")
+    poll(lambda: not leftover_containers(container_engine), 30, "the jobs' containers to be removed")
 
 
-def test_seed_shaped_pipeline_in_containers(tmp_path: Path, container_images, podman_engine,
+def test_seed_shaped_pipeline_in_containers(tmp_path: Path, container_images, container_engine,
                                             tiny_model_dir: Path) -> None:
     require(Path(VLLM_PYTHON).exists(), f"vLLM-CPU venv at {VLLM_PYTHON}")
-    cfg = config(tmp_path, container_images, tiny_model_dir)
+    cfg = config(tmp_path, container_images, tiny_model_dir, runtime=container_engine.name)
     ws = tmp_path / "ws"
     (ws / "in.jsonl").write_text("".join(json.dumps({"problem": f"What is {i} + {i}?"}) + "\n" for i in range(6)))
     # KodCode-style rows ('code'): the sandbox service does not extract code from 'generation' rows
@@ -207,4 +215,4 @@ def test_seed_shaped_pipeline_in_containers(tmp_path: Path, container_images, po
     gen_script = next(s.read_text() for s in scripts if "-server-0.log" in s.read_text())
     assert container_images["vllm-cpu"] in gen_script and container_images["client"] in gen_script
     # every container removed when its job ended (podman's --rm cleanup finishes a moment after `run` returns)
-    poll(lambda: not leftover_containers(podman_engine), 30, "the jobs' containers to be removed")
+    poll(lambda: not leftover_containers(container_engine), 30, "the jobs' containers to be removed")
