@@ -28,10 +28,10 @@ from nemo_skills_lite.inference.client import (AsyncClient, ClientSettings, Requ
 from nemo_skills_lite.inference.prompts import Prompt, load_prompt_config
 from nemo_skills_lite.inference.resume import AsyncOutput
 from nemo_skills_lite.inference.servers import served_models
-from nemo_skills_lite.utils.logtail import log_tail
 from nemo_skills_lite.inference.soft_fail import failed_row_fields, is_context_error, reduced_budget
 from nemo_skills_lite.runtime.markers import is_done
 from nemo_skills_lite.utils.errors import NslError
+from nemo_skills_lite.utils.logtail import log_tail
 from nemo_skills_lite.utils.io import read_jsonl
 from nemo_skills_lite.utils.line_index import chunk_bounds, load_chunk  # noqa: F401 - chunk_bounds re-exported
 from nemo_skills_lite.utils.overrides import parse_overrides

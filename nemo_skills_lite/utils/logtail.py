@@ -1,6 +1,6 @@
 """The tail of a server or sandbox log, as the errors that name a dead server show it.
 
-Request lines (one per HTTP request: uvicorn's access log, which vLLM and SGLang print) say nothing about why a
+Request lines (one per HTTP request: uvicorn's access log, as vLLM's server prints it) say nothing about why a
 server died and, under load, fill the whole tail; they are left out and counted. ``REQUEST_LINE`` is written
 in POSIX ERE so the sbatch/local job scripts filter with the same pattern (``grep -E``).
 """
