@@ -36,7 +36,8 @@ def config(tmp_path: Path, images: dict[str, str], model_dir: Path, name: str = 
     ws = tmp_path / "ws"
     ws.mkdir(exist_ok=True)
     containers = {"nemo-skills": images["client"], "sandbox": images["sandbox"], "vllm": images["vllm-cpu"]}
-    cfg = {"executor": "local", "registry_dir": str(tmp_path / "registry"), "local_cpus": 3, "container_runtime": runtime,
+    cfg = {"executor": "local", "registry_dir": str(tmp_path / "registry"), "local_cpus": 3,
+           "container_runtime": runtime,
            "containers": {k: v for k, v in containers.items() if k not in drop},
            "mounts": [f"{ws}:/workspace", f"{model_dir}:/models/tiny", f"{VLLM_VENV}:{VLLM_VENV}"],
            "env_vars": ["VLLM_CPU_KVCACHE_SPACE=1", "HF_HUB_OFFLINE=1", "PROBE_VAR=from-config"]}
@@ -67,10 +68,12 @@ def test_missing_container_key_or_image_fails_before_submitting(tmp_path: Path, 
         generate(cluster=cfg, generation_type="verify_code", input_file="/workspace/in.jsonl",
                  output_dir="/workspace/v", expname="v", with_sandbox=True, log_dir="/workspace/logs")
     # one graph: a fine stage, then one whose client image was never built -> neither is submitted
-    run_cmd(ctx=wrap_arguments("echo hi > /workspace/hi"), cluster=cfg_ok(tmp_path, container_images, model, container_engine.name),
+    run_cmd(ctx=wrap_arguments("echo hi > /workspace/hi"),
+            cluster=cfg_ok(tmp_path, container_images, model, container_engine.name),
             expname="fine", log_dir="/workspace/logs/fine")
     images = {**container_images, "client": "localhost/nsl-never-built:latest"}
-    run_cmd(ctx=wrap_arguments("echo hi > /workspace/hi"), cluster=config(tmp_path, images, model, name="bad", runtime=container_engine.name),
+    run_cmd(ctx=wrap_arguments("echo hi > /workspace/hi"),
+            cluster=config(tmp_path, images, model, name="bad", runtime=container_engine.name),
             expname="c", run_after="fine", log_dir="/workspace/logs/c")
     with pytest.raises(NslError, match=rf"image\(s\) not found in {container_engine.name}'s local storage: "
                                        r"'localhost/nsl-never-built:latest' for the client.*build_images.sh"):
