@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from nemo_skills_lite.cluster.containers import (
-    SANDBOX_FLAGS, Engine, find_engine, host_path, render_job_script, volume_flags, wait_block)
+    Engine, find_engine, host_path, render_job_script, volume_flags, wait_block)
 from nemo_skills_lite.runtime.spec import ServerSpec, StageSpec, UnitSpec
 from nemo_skills_lite.utils.errors import NslError
 
@@ -118,8 +118,33 @@ def test_wait_block_fails_the_job_with_the_dead_servers_log_tail(tmp_path):
     assert "a server/sandbox step exited (code 3) before the client finished" in r.stderr
     tail = r.stderr.split("<==\n", 1)[1].splitlines()
     assert tail == ["(APIServer pid=9) INFO loading", "engine died: fake", "(50 request lines left out)"]
-    # the client ends first: its code is the job's, nothing printed
-    ok = "\n".join(["LOGS=/nonexistent", "PIDS=()", "sleep 30 &", 'PIDS+=("$!")', "(exit 0) &", "CLIENT=$!",
+    # the client ends first: its code is the job's, nothing printed. (It must still be running when the block
+    # starts waiting: bash's `wait -n` does not see a child that ended before it was called; real clients
+    # start a Python process, far slower than the microseconds between `CLIENT=$!` and the wait.)
+    ok = "\n".join(["LOGS=/nonexistent", "PIDS=()", "sleep 30 &", 'PIDS+=("$!")', "(sleep 0.3; exit 0) &", "CLIENT=$!",
                     wait_block("container")])
     r = subprocess.run(["bash", "-c", ok], capture_output=True, text=True, timeout=20)
     assert (r.returncode, r.stderr) == (0, "")
+
+
+def test_recipe_label_follows_the_dockerfile_and_the_files_it_copies(tmp_path, monkeypatch):
+    from nemo_skills_lite.cluster import images
+
+    monkeypatch.setattr(images, "ROOT", tmp_path)  # COPY sources are relative to the repository (build context)
+    (tmp_path / "containers").mkdir()
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "req.txt").write_text("numpy==2.2.6\n")
+    recipe = tmp_path / "containers" / "x.Dockerfile"
+    recipe.write_text("ARG BASE\nFROM ${BASE}\nCOPY --chown=0:0 req.txt pkg /src/\nRUN pip install -r /src/req.txt\n")
+    first = images.recipe_label(recipe)
+    assert first.startswith("containers/x.Dockerfile@") and len(first.rpartition("@")[2]) == 12
+    (tmp_path / "pkg" / "code.py").write_text("x = 1\n")  # the package's code: jobs run the mounted copy
+    assert images.recipe_label(recipe) == first
+    (tmp_path / "req.txt").write_text("numpy==2.3.0\n")  # a dependency changed
+    second = images.recipe_label(recipe)
+    assert second != first
+    recipe.write_text(recipe.read_text() + "RUN true\n")
+    assert images.recipe_label(recipe) not in (first, second)
+    outside = tmp_path.parent / f"{tmp_path.name}-elsewhere.Dockerfile"
+    outside.write_text("FROM x\n")
+    assert images.recipe_label(outside).startswith(str(outside.resolve()) + "@")
