@@ -16,10 +16,12 @@ fails with EPERM: root lacks CAP_SYS_RESOURCE here, and podman lowers its own np
 
 from __future__ import annotations
 
+import json
 import resource
 import shlex
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 
 from nemo_skills_lite.runtime.spec import StageSpec
@@ -88,6 +90,18 @@ def image_exists(engine: Engine, image: str) -> bool:
     return subprocess.run(engine.argv("image", "inspect", image), capture_output=True).returncode == 0
 
 
+def image_labels(engine: Engine, image: str) -> dict[str, str] | None:
+    """The image's labels ({} when it has none); None when it is not in the engine's local storage."""
+    proc = subprocess.run(engine.argv("image", "inspect", "--format", "{{json .Config.Labels}}", image),
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None
+    try:
+        return json.loads(proc.stdout) or {}
+    except ValueError:
+        return {}
+
+
 def stage_images(stage: StageSpec) -> dict[str, str]:
     """Component -> image of a stage's jobs (what must exist before anything is submitted)."""
     out = {}
@@ -100,17 +114,32 @@ def stage_images(stage: StageSpec) -> dict[str, str]:
     return out
 
 
+_WARNED_STALE: set[tuple[str, str]] = set()
+
+
 def check_stage(engine: Engine, stage: StageSpec, source: str) -> None:
-    """Every component of a container stage has an image, and every image is in the engine's storage."""
+    """Every component of a container stage has an image, and every image is in the engine's storage; an image
+    built from an older recipe (``images.stale_recipe``) gets a warning, once per process."""
     images = stage_images(stage)
     if not stage.client_container:
         raise NslError(f"{source}: stage '{stage.expname}' has no client container; containers needs one")
-    missing = {what: img for what, img in images.items() if not image_exists(engine, img)}
+    labels = {img: image_labels(engine, img) for img in set(images.values())}  # one inspect per image
+    missing = {what: img for what, img in images.items() if labels[img] is None}
     if missing:
         listed = "; ".join(f"'{img}' for {what}" for what, img in missing.items())
         raise NslError(f"{source}: image(s) not found in {engine.name}'s local storage: {listed}. No registry is "
                        f"pulled from by the local executor; build them first (bash scripts/build_images.sh, "
                        f"docs/containers.md)")
+    from nemo_skills_lite.cluster.images import stale_recipe  # images.py builds on this module
+
+    for image in sorted(labels):
+        if (engine.name, image) in _WARNED_STALE or not (recipe := stale_recipe(labels[image] or {})):
+            continue
+        _WARNED_STALE.add((engine.name, image))
+        name = recipe.rpartition("/")[2].removesuffix(".Dockerfile")
+        print(f"[nsl] warning: {source}: image '{image}' was built from an older {recipe} or the files it "
+              f"copies (requirements, pyproject.toml); its jobs run with the old dependencies. Rebuild it: "
+              f"bash scripts/build_images.sh --engine {engine.name} {name}", file=sys.stderr)
 
 
 def host_path(stage: StageSpec, path: str) -> str:
@@ -234,7 +263,9 @@ while :; do
   ended=""
   if [ ${#PIDS[@]} -gt 0 ]; then wait -n -p ended "$CLIENT" "${PIDS[@]}"; else wait -n -p ended "$CLIENT"; fi
   rc=$?
-  [ -z "${ended:-}" ] && continue  # a forwarded signal interrupted wait (bash unsets ended)
+  # a forwarded signal interrupted wait (bash unsets ended). NB: `wait -n` only sees a component that ends
+  # while it waits; the client (srun/engine -> Python) is never done within the microseconds before it
+  [ -z "${ended:-}" ] && continue
   if [ "$ended" = "$CLIENT" ]; then break; fi
   echo "nsl: a server/sandbox {component} exited (code $rc) before the client finished; last log lines:" >&2
   {tail}

@@ -16,6 +16,7 @@ Dockerfile, the failing step and the end of its log.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import subprocess
@@ -23,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from nemo_skills_lite.cluster.containers import Engine, find_engine, image_exists, ulimit_flags
+from nemo_skills_lite.cluster.containers import Engine, find_engine, image_exists, image_labels, ulimit_flags
 from nemo_skills_lite.utils.errors import NslError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +36,7 @@ LOCAL_BUILD_ARGS = {"sandbox": {"TORCH_INDEX_URL": ""}}
 BASE_PACKAGES = ("python3", "python3-venv", "ca-certificates")
 LOCAL_IMAGES = ("client", "sandbox", "vllm-cpu")  # what builds on the Debian base here (vllm/sglang need GPUs)
 EXTRA_CA_DIR = "/usr/local/share/ca-certificates"
+RECIPE_LABEL = "nsl.recipe"  # <Dockerfile>@<hash of it and the files it copies>: see stale_images
 
 
 def image_tag(name: str) -> str:
@@ -47,6 +49,38 @@ def dockerfile(name: str, containers_dir: Path = CONTAINERS_DIR) -> Path:
         valid = sorted(p.name.removesuffix(".Dockerfile") for p in containers_dir.glob("*.Dockerfile"))
         raise NslError(f"no image '{name}': {path} does not exist; valid: {', '.join(valid)}")
     return path
+
+
+def recipe_label(path: Path) -> str:
+    """``<Dockerfile>@<hash>``: the sha256 (12 hex digits) of the Dockerfile and of the files its COPY lines
+    take from the repository (directories aside: the package's code is not what an image is for, jobs run
+    the mounted code). The Dockerfile is named relative to the repository when it lies inside it."""
+    h = hashlib.sha256(path.read_bytes())
+    for line in path.read_text().splitlines():
+        words = line.split()
+        if words[:1] == ["COPY"]:
+            for src in (w for w in words[1:-1] if not w.startswith("--")):
+                f = ROOT / src
+                if f.is_file():
+                    h.update(src.encode() + b"\0" + f.read_bytes())
+    where = path.resolve()
+    name = str(where.relative_to(ROOT)) if where.is_relative_to(ROOT) else str(where)
+    return f"{name}@{h.hexdigest()[:12]}"
+
+
+def stale_recipe(labels: dict[str, str]) -> str | None:
+    """The Dockerfile an image was built from (by ``build_images``), when it or the files it COPYs
+    (requirements, pyproject.toml) changed since; None otherwise. Images without the label (built
+    elsewhere, pulled) and Dockerfiles no longer present are not judged."""
+    name, _, _ = labels.get(RECIPE_LABEL, "").rpartition("@")
+    path = Path(name) if Path(name).is_absolute() else ROOT / name
+    return name if name and path.is_file() and recipe_label(path) != labels[RECIPE_LABEL] else None
+
+
+def stale_images(engine: Engine, images: list[str]) -> dict[str, str]:
+    """Image -> its Dockerfile, for the images of ``images`` that ``stale_recipe`` finds stale."""
+    found = {image: image_labels(engine, image) for image in images}
+    return {image: recipe for image, labels in found.items() if labels and (recipe := stale_recipe(labels))}
 
 
 def build_base(engine: Engine, tag: str = DEFAULT_BASE, *, force: bool = False) -> float:
@@ -78,7 +112,7 @@ def _tail(text: str, n: int = 25) -> str:
 
 
 def _failed_step(log: str) -> str:
-    steps = [line for line in log.splitlines() if line.startswith("STEP ")]
+    steps = [line for line in log.splitlines() if line.startswith(("STEP ", "Step "))]  # podman, docker
     return steps[-1] if steps else "(before the first step)"
 
 
@@ -96,7 +130,7 @@ def build_images(engine: Engine, names: list[str], *, base: str | None = DEFAULT
     try:
         for n, f in files.items():
             argv = engine.argv("build", "--force-rm", "--network", "host", *ulimit_flags(engine), "-f", str(f),
-                               "-t", temp[n])
+                               "-t", temp[n], "--label", f"{RECIPE_LABEL}={recipe_label(f)}")
             if base is not None:
                 argv += ["--build-arg", f"BASE={base}"]
                 for key, value in LOCAL_BUILD_ARGS.get(n, {}).items():

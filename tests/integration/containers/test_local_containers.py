@@ -219,3 +219,29 @@ def test_seed_shaped_pipeline_in_containers(tmp_path: Path, container_images, co
     assert container_images["vllm-cpu"] in gen_script and container_images["client"] in gen_script
     # every container removed when its job ended (podman's --rm cleanup finishes a moment after `run` returns)
     poll(lambda: not leftover_containers(container_engine), 30, "the jobs' containers to be removed")
+
+
+def test_images_carry_their_recipe_and_a_changed_recipe_warns_at_submission(tmp_path: Path, container_engine,
+                                                                            container_images, capsys) -> None:
+    from nemo_skills_lite.cluster.containers import check_stage
+    from nemo_skills_lite.cluster.images import build_images, image_tag, stale_images
+    from nemo_skills_lite.runtime.spec import StageSpec, UnitSpec
+
+    recipe = tmp_path / "it-label.Dockerfile"
+    recipe.write_text("ARG BASE\nFROM ${BASE}\nCOPY pyproject.toml /src/\nRUN echo one > /one\n")
+    build_images(container_engine, ["it-label"], containers_dir=tmp_path, log_dir=str(tmp_path / "logs"))
+    tag = image_tag("it-label")
+    stage = StageSpec(expname="s", stage_id="s-1", kind="run_cmd", cluster="c", executor="local",
+                      log_dir="/workspace/logs", units=(UnitSpec(0, "true", "/workspace/x"),), client_container=tag)
+    try:
+        assert stale_images(container_engine, [tag, container_images["client"]]) == {}
+        check_stage(container_engine, stage, "c.yaml")
+        assert "warning" not in capsys.readouterr().err
+        recipe.write_text(recipe.read_text() + "RUN echo two > /two\n")  # the recipe changed, the image did not
+        assert stale_images(container_engine, [tag]) == {tag: str(recipe.resolve())}
+        check_stage(container_engine, stage, "c.yaml")  # a warning, not an error: the jobs can still run
+        err = capsys.readouterr().err
+        assert f"c.yaml: image '{tag}' was built from an older {recipe.resolve()}" in err
+        assert f"bash scripts/build_images.sh --engine {container_engine.name} it-label" in err
+    finally:
+        subprocess.run(container_engine.argv("rmi", tag), capture_output=True)
