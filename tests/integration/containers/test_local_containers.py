@@ -9,6 +9,7 @@ mounted read-only by the config (containers/vllm-cpu.Dockerfile says why)."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -101,6 +102,7 @@ def test_image_that_fails_to_build_is_one_error_and_nothing_is_tagged(tmp_path: 
     msg = str(e.value)
     assert "image 'it-bad' failed to build from" in msg and "it-bad.Dockerfile" in msg
     assert "RUN echo about to fail && exit 3" in msg and "no image of this build was tagged" in msg
+    assert re.search(r"failed to build from \S+ at (STEP|Step) \d+/\d+ ?: RUN echo about to fail", msg), msg
     assert not image_exists(container_engine, "nsl-it-ok:latest")  # the one that built is not tagged either
     with pytest.raises(NslError, match="no image 'it-typo'.*valid: it-bad, it-ok"):
         build_images(container_engine, ["it-ok", "it-typo"], containers_dir=tmp_path)
