@@ -85,9 +85,7 @@ def ulimit_flags(engine: Engine) -> list[str]:
 
 
 def image_exists(engine: Engine, image: str) -> bool:
-    if engine.name == "podman":
-        return subprocess.run(engine.argv("image", "exists", image), capture_output=True).returncode == 0
-    return subprocess.run(engine.argv("image", "inspect", image), capture_output=True).returncode == 0
+    return image_labels(engine, image) is not None
 
 
 def image_labels(engine: Engine, image: str) -> dict[str, str] | None:
